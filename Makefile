@@ -1,0 +1,46 @@
+# Two commands do all set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: run test install migrate demo lint format clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	rm -f $(VENV)/.installed-* && touch $@
+
+install: $(STAMP)
+
+migrate: install
+	@mkdir -p var
+	$(PY) manage.py migrate --noinput
+
+demo: migrate
+	$(PY) manage.py demo
+
+run: demo
+	@echo ""
+	@echo "  OctoAcme Releases: http://127.0.0.1:8000/"
+	@echo "  Sign in as admin (or qa-lead, devops-engineer, ... project-manager), password: octoacme"
+	@echo ""
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+# PostgreSQL on 127.0.0.1:5432 when it answers, else SQLite (CI=true insists on PostgreSQL).
+test: install
+	@url=$${DATABASE_URL:-$$($(PY) scripts/test_database_url.py)} || exit 1; \
+	echo "Testing against $${url%%@*}@..."; \
+	DATABASE_URL=$$url $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf $(VENV) var/*.sqlite3

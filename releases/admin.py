@@ -1,0 +1,216 @@
+"""Admin: the team's roles and defaults, and releases whose assignments go through services.
+
+Everything that changes a release (creating it, editing it, who holds its roles) calls the
+same service the pages call, so gate permissions and audit events follow.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+
+from signoffs.models import SignOff
+
+from . import lifecycle, permissions, services, versions
+from .errors import Refused
+from .models import (
+    AuditEvent,
+    ChecklistTemplate,
+    DefaultHolder,
+    HandoffTemplate,
+    Release,
+    Role,
+    RoleAssignment,
+)
+
+
+class NoDeleteMixin:
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Role)
+class RoleAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["name", "signoff_statement", "pre_release_duty"]
+    readonly_fields = ["key"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # The guide names seven roles; gates are made per role.
+
+
+@admin.register(DefaultHolder)
+class DefaultHolderAdmin(admin.ModelAdmin):
+    list_display = ["role", "holder", "backup"]
+    list_select_related = ["role", "holder", "backup"]
+    autocomplete_fields = ["holder", "backup"]
+
+
+@admin.register(ChecklistTemplate)
+class ChecklistTemplateAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["text", "group", "position", "owner", "phase", "kind", "optional"]
+    list_filter = ["group", "phase", "kind"]
+    readonly_fields = ["key", "group", "position", "phase", "kind"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(HandoffTemplate)
+class HandoffTemplateAdmin(NoDeleteMixin, admin.ModelAdmin):
+    list_display = ["__str__", "what", "expected_action", "timing"]
+    readonly_fields = ["key", "position", "from_role", "to_role", "phase", "is_gate"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+class AssignmentFormSet(BaseInlineFormSet):
+    def clean(self) -> None:
+        super().clean()
+        for form in self.forms:
+            data = getattr(form, "cleaned_data", {})
+            if data.get("backup") and not data.get("holder"):
+                form.add_error("holder", "Name a holder before naming a backup.")
+
+
+class RoleAssignmentInline(admin.TabularInline):
+    model = RoleAssignment
+    formset = AssignmentFormSet
+    fields = ["role", "holder", "backup"]
+    readonly_fields = ["role"]
+    autocomplete_fields = ["holder", "backup"]
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # Every role has its row from the moment the release exists.
+
+
+class GateInline(admin.TabularInline):
+    model = SignOff
+    fields = ["role", "state", "stale", "decided_by", "decided_at", "comment"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    verbose_name_plural = "Sign-off gates (decided by their holders, not here)"
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class ReleaseAdminForm(forms.ModelForm):
+    class Meta:
+        model = Release
+        fields = list(Release.EDITABLE_FIELDS)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if self.errors or not data.get("version") or not data.get("release_type"):
+            return data
+        versions.validate(
+            version=data["version"], release_type=data["release_type"], exclude_pk=self.instance.pk
+        )
+        return data
+
+
+@admin.register(Release)
+class ReleaseAdmin(NoDeleteMixin, admin.ModelAdmin):
+    form = ReleaseAdminForm
+    list_display = ["name", "version", "release_type", "stage", "window_start", "created_at"]
+    list_filter = ["stage", "release_type"]
+    search_fields = ["name", "version"]
+    readonly_fields = [
+        "stage",
+        "created_by",
+        "created_at",
+        "staged_at",
+        "approved_at",
+        "deployed_at",
+        "closed_at",
+        "cancelled_at",
+        "rolled_back_at",
+        "rolled_back_to",
+    ]
+    inlines = [RoleAssignmentInline, GateInline]
+
+    def get_inlines(self, request: HttpRequest, obj: Release | None) -> list[type]:
+        # A new release gets its assignments from the team-wide defaults.
+        return self.inlines if obj is not None else []
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Release | None = None) -> list[str]:
+        if obj is not None and obj.stage not in lifecycle.EDITABLE_STAGES:
+            return [*Release.EDITABLE_FIELDS, *self.readonly_fields]
+        return list(self.readonly_fields)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return super().has_add_permission(request) and permissions.can_create_release(request.user)
+
+    def save_model(
+        self, request: HttpRequest, obj: Release, form: forms.ModelForm, change: bool
+    ) -> None:
+        data = {f: form.cleaned_data[f] for f in Release.EDITABLE_FIELDS if f in form.cleaned_data}
+        if change:
+            changed = {f: data[f] for f in form.changed_data if f in data}
+            services.release_update(release_id=obj.pk, actor=request.user, data=changed)
+        else:
+            created = services.release_create(actor=request.user, **data)
+            obj.pk = created.pk
+        obj.refresh_from_db()
+
+    def save_formset(
+        self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool
+    ) -> None:
+        if formset.model is not RoleAssignment:
+            return super().save_formset(request, form, formset, change)
+        # The admin's change message reads what formset.save() would have recorded.
+        formset.new_objects, formset.deleted_objects = [], []
+        formset.changed_objects = [
+            (f.instance, f.changed_data) for f in formset.forms if f.has_changed()
+        ]
+        for f in formset.forms:
+            if not f.has_changed():
+                continue
+            try:
+                services.role_assign(
+                    release_id=form.instance.pk,
+                    role_key=f.instance.role.key,
+                    holder=f.cleaned_data.get("holder"),
+                    backup=f.cleaned_data.get("backup"),
+                    actor=request.user,
+                )
+            except (ValidationError, Refused, PermissionDenied) as exc:
+                messages.error(request, f"{f.instance.role}: {_message(exc)}")
+        return None
+
+
+def _message(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return " ".join(exc.messages)
+    return str(exc)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only for everyone, superusers included: the trail is append-only."""
+
+    list_display = ["created_at", "release", "actor", "verb", "subject", "from_state", "to_state"]
+    list_filter = ["verb"]
+    list_select_related = ["release", "actor"]
+    search_fields = ["subject", "comment", "release__name", "release__version"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,200 @@
+"""Load demo users and releases in every stage, through the same services the pages use.
+
+Idempotent: users are updated in place and a release that already exists is left alone.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from releases import services
+from releases.models import (
+    ChecklistKind,
+    DefaultHolder,
+    HandoffDecision,
+    Release,
+    Role,
+    RoleKey,
+)
+from signoffs import services as gate_services
+from signoffs.models import SignOff
+
+User = get_user_model()
+
+NOTES = {
+    "summary": "Faster sign-off pages and a clearer release dashboard.",
+    "notable_changes": "- Dashboard shows who is late\n- Sign-off page lists duties",
+    "migration_steps": "Run `manage.py migrate`.",
+    "known_issues": "None known.",
+    "rollback_plan": "Redeploy the previous image; migrations are backwards compatible.",
+    "smoke_test_plan": "Sign in, open the dashboard, approve a gate on staging.",
+    "links": "https://example.invalid/pr/1",
+}
+
+
+class Command(BaseCommand):
+    help = "Create demo users (one per role, plus admin) and releases in several stages."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--password", default="octoacme", help="password for every demo user")
+
+    def handle(self, *args: Any, password: str, **options: Any) -> None:
+        with transaction.atomic():
+            users = self._users(password)
+        self.admin = users["admin"]
+        self.users = users
+        now = timezone.now()
+        plan = [
+            ("Aurora", "1.0.0", "major", "closed"),
+            ("Borealis", "1.1.0", "minor", "rolled_back"),
+            ("Cirrus", "1.1.1", "patch", "deployed"),
+            ("Drizzle", "1.2.0", "minor", "approved"),
+            ("Eddy", "1.1.2", "patch", "staging"),
+            ("Fog", "2.0.0", "major", "planning"),
+        ]
+        for index, (name, version, release_type, stage) in enumerate(plan):
+            if Release.objects.filter(name=name).exists():
+                continue
+            window = now + timedelta(days=index + 1)
+            # All or nothing per release, so a failed run leaves nothing half-built to skip.
+            with transaction.atomic():
+                release = services.release_create(
+                    actor=users[RoleKey.PROJECT_MANAGER],
+                    name=name,
+                    version=version,
+                    release_type=release_type,
+                    window_start=window,
+                    window_end=window + timedelta(hours=2),
+                    **NOTES,
+                )
+                self._advance(release, stage)
+            self.stdout.write(f"release {name} {version}: {stage}")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready: sign in as admin or any role user ({', '.join(RoleKey.values)}) "
+                f"with the password “{password}”."
+            )
+        )
+
+    def _users(self, password: str) -> dict[str, AbstractBaseUser]:
+        users: dict[str, AbstractBaseUser] = {}
+        for key, label in RoleKey.choices:
+            first, _, last = label.partition(" ")
+            user, _ = User.objects.update_or_create(
+                username=key,
+                defaults={
+                    "first_name": first,
+                    "last_name": last,
+                    "email": f"{key}@example.com",
+                    "is_active": True,
+                },
+            )
+            user.set_password(password)
+            user.save()
+            users[key] = user
+            DefaultHolder.objects.update_or_create(
+                role=Role.objects.get(key=key), defaults={"holder": user, "backup": None}
+            )
+        admin, _ = User.objects.update_or_create(
+            username="admin",
+            defaults={
+                "email": "admin@example.com",
+                "is_staff": True,
+                "is_superuser": True,
+                "is_active": True,
+            },
+        )
+        admin.set_password(password)
+        admin.save()
+        users["admin"] = admin
+        return users
+
+    def _advance(self, release: Release, target: str) -> None:
+        u = self.users
+        if target == "planning":
+            self._tick_pre_release(release, leave_open=1)
+            return
+        self._tick_pre_release(release)
+        services.release_move_to_staging(release_id=release.pk, actor=u[RoleKey.DEVOPS_ENGINEER])
+        if target == "staging":
+            for key in (RoleKey.QA_LEAD, RoleKey.DEVOPS_ENGINEER, RoleKey.UX_DESIGNER):
+                self._approve(release, key)
+            gate = SignOff.objects.get(release=release, role__key=RoleKey.BUSINESS_ANALYST)
+            gate_services.gate_reject(
+                gate_id=gate.pk,
+                actor=u[RoleKey.BUSINESS_ANALYST],
+                reason="Acceptance criterion 3 (export to CSV) is not met on staging.",
+            )
+            return
+        if target == "cancelled":
+            return
+        self._send(release, "qa-to-devops", RoleKey.QA_LEAD, decision=HandoffDecision.PROCEED)
+        for key in RoleKey.values:
+            self._approve(release, key)
+        if target == "approved":
+            return
+        for item in release.checklist.filter(template__optional=True, state="open"):
+            services.checklist_mark_not_applicable(
+                item_id=item.pk,
+                actor=u[item.template.owner.key],
+                reason="Routine release: no window or snapshot needed.",
+            )
+        services.release_record_deploy(release_id=release.pk, actor=u[RoleKey.DEVOPS_ENGINEER])
+        if target == "deployed":
+            return
+        if target == "rolled_back":
+            incident = services.incident_open(
+                release_id=release.pk,
+                actor=u[RoleKey.QA_LEAD],
+                title="Checkout error rate above 5%",
+                description="Smoke test on payments failed.",
+            )
+            services.incident_record_rollback(
+                incident_id=incident.pk, actor=u[RoleKey.DEVOPS_ENGINEER]
+            )
+            services.incident_resolve(
+                incident_id=incident.pk,
+                actor=u[RoleKey.DEVOPS_ENGINEER],
+                root_cause="A migration dropped an index used by checkout.",
+                action_items="Add a query-plan check to CI; restore the index.",
+            )
+            return
+        for item in release.checklist.filter(template__kind=ChecklistKind.MANUAL, state="open"):
+            services.checklist_complete(item_id=item.pk, actor=u[item.template.owner.key])
+        for handoff in release.handoffs.filter(template__phase="post_deploy").select_related(
+            "template__from_role", "template__to_role"
+        ):
+            self._send(release, handoff.template.key, handoff.template.from_role.key)
+            services.handoff_acknowledge(
+                handoff_id=handoff.pk, actor=u[handoff.template.to_role.key]
+            )
+        services.release_close(release_id=release.pk, actor=u[RoleKey.PROJECT_MANAGER])
+
+    def _tick_pre_release(self, release: Release, leave_open: int = 0) -> None:
+        items = list(
+            release.checklist.filter(template__group="pre_release").select_related(
+                "template__owner"
+            )
+        )
+        for item in items[: len(items) - leave_open]:
+            services.checklist_complete(item_id=item.pk, actor=self.users[item.template.owner.key])
+
+    def _approve(self, release: Release, key: str) -> None:
+        gate = SignOff.objects.get(release=release, role__key=key)
+        gate_services.gate_approve(gate_id=gate.pk, actor=self.users[key], comment="Looks good.")
+
+    def _send(self, release: Release, template_key: str, sender: str, decision: str = "") -> None:
+        handoff = release.handoffs.get(template__key=template_key)
+        services.handoff_send(
+            handoff_id=handoff.pk,
+            actor=self.users[sender],
+            decision=decision,
+            notes="All smoke tests green; no known issues." if decision else "Done, see links.",
+        )

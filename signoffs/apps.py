@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SignoffsConfig(AppConfig):
+    name = "signoffs"
+    verbose_name = "Sign-offs"

@@ -1,0 +1,52 @@
+"""A sign-off gate: one per role per release, decided only by that role's holder or backup."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from guardian.models import UserObjectPermissionBase
+
+from releases.models import Release, Role
+
+
+class GateState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class SignOff(models.Model):
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="signoffs")
+    role = models.ForeignKey(Role, on_delete=models.PROTECT, related_name="+")
+    state = models.CharField(max_length=8, choices=GateState.choices, default=GateState.PENDING)
+    # An approval that turned pending because the release's scope changed after it was given.
+    stale = models.BooleanField(default=False)
+    comment = models.TextField(blank=True, max_length=5000)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    # When the gate opened for signing (staging; the Project Manager's after the other six).
+    opened_at = models.DateTimeField(null=True, blank=True)
+    # Bumped on every change so a form rendered before someone else acted is recognised.
+    revision = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["role__position"]
+        permissions = [("sign_signoff", "Can sign this gate")]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "role"], name="one_gate_per_role"),
+        ]
+        indexes = [models.Index(fields=["state", "opened_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.role} gate of {self.release}"
+
+
+class SignOffUserObjectPermission(UserObjectPermissionBase):
+    """Guardian's direct foreign-key table for gate permissions (no generic relation)."""
+
+    content_object = models.ForeignKey(SignOff, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        pass
