@@ -1,9 +1,15 @@
 from django.contrib import admin
-from django.urls import path
-from django.views.generic import RedirectView
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    # Until the sign-off pages exist, the admin is the way in.
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    path(
+        "signin/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("signout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("gates/", include("signoffs.urls")),
+    path("", include("releases.urls")),
 ]

@@ -54,10 +54,14 @@ def holds_any(user: User, release: Release, role_keys: Iterable[str]) -> bool:
     return bool(held_role_keys(user, release) & set(role_keys))
 
 
+def is_admin_action(action: str, user: User) -> bool:
+    return action in ADMIN_ACTIONS and _is_active(user) and user.is_superuser
+
+
 def can(user: User, action: str, release: Release) -> bool:
     if not _is_active(user):
         return False
-    if action in ADMIN_ACTIONS and user.is_superuser:
+    if is_admin_action(action, user):
         return True
     return holds_any(user, release, ACTION_ROLES[action])
 

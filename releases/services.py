@@ -135,10 +135,21 @@ def _active(user: AbstractBaseUser | None) -> bool:
 
 
 @transaction.atomic
-def release_update(*, release_id: int, actor: AbstractBaseUser, data: dict[str, Any]) -> list[str]:
-    """Edit a release; a change of scope turns every approval stale. Returns the changed fields."""
+def release_update(
+    *, release_id: int, actor: AbstractBaseUser, data: dict[str, Any], seen: str = ""
+) -> list[str]:
+    """Edit a release; a change of scope turns every approval stale. Returns the changed fields.
+
+    `seen` is the release's `edit_token` when the form was drawn: a form older than the last
+    change is refused rather than silently overwriting someone else's edit.
+    """
     release = _lock_release(release_id)
     permissions.require(actor, "edit", release)
+    if seen and seen != edit_token(release):
+        raise Refused(
+            "Someone changed this release while you were editing it. "
+            "Reload the page to see their change, then edit again."
+        )
     lifecycle.require_stage(lifecycle.EDITABLE_STAGES, release.stage, "edit the release")
     unknown = set(data) - set(Release.EDITABLE_FIELDS)
     if unknown:
@@ -169,6 +180,10 @@ def release_update(*, release_id: int, actor: AbstractBaseUser, data: dict[str, 
     if scope:
         gate_services.mark_stale(release, actor=actor, now=timezone.now(), changed=scope)
     return changed
+
+
+def edit_token(release: Release) -> str:
+    return release.updated_at.isoformat()
 
 
 def approvals_affected_by(release: Release, data: dict[str, Any]) -> int:

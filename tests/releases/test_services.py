@@ -501,3 +501,12 @@ def test_every_state_change_writes_an_audit_event(team, build):
     assert not ChecklistItem.objects.filter(release=release, state="open").exists()
     post = Handoff.objects.filter(release=release, template__phase="post_deploy")
     assert not post.exclude(state="acknowledged").exists()
+
+
+def test_a_second_holder_row_for_one_gate_is_refused(team, build):
+    release = build.create()
+    qa = RoleAssignment.objects.get(release=release, role__key=QA)
+    duplicate = RoleAssignment(release=release, role=qa.role, holder=team.outsider)
+    with pytest.raises(ValidationError, match="This role already has a holder on this release"):
+        duplicate.validate_constraints()
+    assert RoleAssignment.objects.filter(release=release, role__key=QA).count() == 1

@@ -1,0 +1,120 @@
+"""Forms read and check input; the services decide. No rule of the guide lives here."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from . import versions
+from .models import HandoffDecision, Release, ReleaseType, Severity
+
+
+class DateTimeLocalInput(forms.DateTimeInput):
+    input_type = "datetime-local"
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+class ReleaseForm(forms.ModelForm):
+    # The version the release had when the form was drawn, to spot a concurrent edit.
+    seen = forms.CharField(widget=forms.HiddenInput, required=False)
+    confirm_stale = forms.BooleanField(
+        required=False, label="Yes, save and turn these approvals stale"
+    )
+
+    class Meta:
+        model = Release
+        fields = list(Release.EDITABLE_FIELDS)
+        widgets = {
+            "window_start": DateTimeLocalInput(),
+            "window_end": DateTimeLocalInput(),
+            "summary": forms.Textarea(attrs={"rows": 3}),
+            "notable_changes": forms.Textarea(attrs={"rows": 5}),
+            "migration_steps": forms.Textarea(attrs={"rows": 3}),
+            "known_issues": forms.Textarea(attrs={"rows": 3}),
+            "rollback_plan": forms.Textarea(attrs={"rows": 3}),
+            "smoke_test_plan": forms.Textarea(attrs={"rows": 3}),
+            "links": forms.Textarea(attrs={"rows": 2}),
+        }
+        help_texts = {
+            "summary": "Markdown. Shown in the release notes.",
+            "notable_changes": "Markdown list of what changed.",
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.suggestions = {t: versions.suggest(release_type=t) for t in ReleaseType.values}
+        self.fields["version"].widget.attrs["data-suggestions"] = " ".join(
+            f"{t}={v}" for t, v in self.suggestions.items()
+        )
+        self.fields["version"].help_text = "Suggested: " + ", ".join(
+            f"{t} {v}" for t, v in self.suggestions.items()
+        )
+        self.fields["release_type"].widget.attrs["data-version-type"] = "1"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if not self.errors and data.get("version") and data.get("release_type"):
+            versions.validate(
+                version=data["version"],
+                release_type=data["release_type"],
+                exclude_pk=self.instance.pk,
+            )
+        return data
+
+    def release_data(self) -> dict[str, Any]:
+        return {f: self.cleaned_data[f] for f in Release.EDITABLE_FIELDS}
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class NotApplicableForm(forms.Form):
+    reason = forms.CharField(max_length=500, label="Not applicable because")
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(
+        max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class HandoffSendForm(forms.Form):
+    notes = forms.CharField(max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
+    links = forms.CharField(max_length=5000, required=False)
+    decision = forms.ChoiceField(
+        choices=[("", "—"), *HandoffDecision.choices], required=False, widget=forms.RadioSelect
+    )
+
+
+class IncidentForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    severity = forms.ChoiceField(choices=Severity.choices)
+    description = forms.CharField(
+        max_length=20000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class ResolveForm(forms.Form):
+    root_cause = forms.CharField(max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
+    action_items = forms.CharField(max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DashboardFilterForm(forms.Form):
+    q = forms.CharField(required=False, max_length=100, label="Search name or version")
+    stage = forms.ChoiceField(required=False, choices=[("", "All active stages")])
+    release_type = forms.ChoiceField(
+        required=False, choices=[("", "All types"), *ReleaseType.choices], label="Type"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from .models import Stage
+
+        super().__init__(*args, **kwargs)
+        active = [Stage.PLANNING, Stage.STAGING, Stage.APPROVED, Stage.DEPLOYED]
+        self.fields["stage"].choices = [("", "All active stages")] + [
+            (s.value, s.label) for s in active
+        ]

@@ -1,0 +1,234 @@
+"""Reads for the pages: a fixed number of queries whatever the number of releases."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from signoffs.models import GateState, SignOff
+from signoffs.permissions import signable_gates
+
+from . import lifecycle
+from .models import (
+    AuditEvent,
+    ChecklistItem,
+    ChecklistKind,
+    ChecklistState,
+    Handoff,
+    HandoffDecision,
+    HandoffState,
+    Incident,
+    Release,
+    RoleAssignment,
+    Stage,
+)
+
+PAGE_SIZE = 20
+FINISHED = [Stage.CLOSED, Stage.ROLLED_BACK, Stage.CANCELLED]
+
+
+@dataclass
+class GateView:
+    gate: SignOff
+    holder: AbstractBaseUser | None
+
+    @property
+    def status(self) -> str:
+        """approved, rejected, stale or pending: what a chip shows."""
+        if self.gate.state == GateState.PENDING and self.gate.stale:
+            return "stale"
+        return self.gate.state
+
+
+@dataclass
+class ReleaseSummary:
+    release: Release
+    gates: list[GateView]
+    checklist_done: int
+    checklist_total: int
+    blocked: list[str] = field(default_factory=list)
+    longest_pending: GateView | None = None
+
+    @property
+    def gates_approved(self) -> int:
+        return sum(g.gate.state == GateState.APPROVED for g in self.gates)
+
+    @property
+    def gate_percent(self) -> int:
+        return round(100 * self.gates_approved / len(self.gates)) if self.gates else 0
+
+    @property
+    def checklist_percent(self) -> int:
+        total = self.checklist_total
+        return round(100 * self.checklist_done / total) if total else 0
+
+
+def _with_summary_data(qs: QuerySet[Release]) -> QuerySet[Release]:
+    return qs.annotate(
+        checklist_total=Count("checklist"),
+        checklist_done=Count("checklist", filter=~Q(checklist__state=ChecklistState.OPEN)),
+    ).prefetch_related(
+        Prefetch("signoffs", queryset=SignOff.objects.select_related("role")),
+        Prefetch("assignments", queryset=RoleAssignment.objects.select_related("holder")),
+        Prefetch(
+            "handoffs",
+            queryset=Handoff.objects.filter(template__is_gate=True),
+            to_attr="gate_handoffs",
+        ),
+    )
+
+
+def summarize(release: Release) -> ReleaseSummary:
+    holders = {a.role_id: a.holder for a in release.assignments.all()}
+    gates = [GateView(g, holders.get(g.role_id)) for g in release.signoffs.all()]
+    summary = ReleaseSummary(
+        release=release,
+        gates=gates,
+        checklist_done=release.checklist_done,
+        checklist_total=release.checklist_total,
+    )
+    rejected = [g for g in gates if g.gate.state == GateState.REJECTED]
+    for g in rejected:
+        summary.blocked.append(f"{g.gate.role.name} rejected: {g.gate.comment}")
+    for h in getattr(release, "gate_handoffs", []):
+        if h.decision == HandoffDecision.HOLD and h.state != HandoffState.PENDING:
+            summary.blocked.append(f"QA Lead says hold: {h.notes}")
+    stale = [g.gate.role.name for g in gates if g.status == "stale"]
+    if stale:
+        summary.blocked.append("Stale approvals to renew: " + ", ".join(stale))
+    waiting = [g for g in gates if g.gate.opened_at and g.gate.state == GateState.PENDING]
+    if waiting and release.stage == Stage.STAGING:
+        summary.longest_pending = min(waiting, key=lambda g: g.gate.opened_at)
+    return summary
+
+
+def dashboard(
+    *, stage: str = "", release_type: str = "", q: str = "", page: int | str = 1
+) -> tuple[Page, list[ReleaseSummary]]:
+    qs = Release.objects.active().order_by("window_start", "-created_at", "-id")
+    if stage:
+        qs = qs.filter(stage=stage)
+    if release_type:
+        qs = qs.filter(release_type=release_type)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(version__icontains=q))
+    paginator = Paginator(_with_summary_data(qs), PAGE_SIZE)
+    current = paginator.get_page(page)
+    return current, [summarize(r) for r in current.object_list]
+
+
+def recently_finished(limit: int = 5) -> QuerySet[Release]:
+    return Release.objects.filter(stage__in=FINISHED).order_by("-updated_at")[:limit]
+
+
+def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
+    """One release with everything its page shows, in a fixed number of queries."""
+    release = (
+        Release.objects.filter(pk=release_id)
+        .select_related("rolled_back_to", "created_by")
+        .prefetch_related(
+            Prefetch("signoffs", queryset=SignOff.objects.select_related("role", "decided_by")),
+            Prefetch(
+                "assignments",
+                queryset=RoleAssignment.objects.select_related("role", "holder", "backup"),
+            ),
+            Prefetch(
+                "checklist",
+                queryset=ChecklistItem.objects.select_related("template__owner", "done_by"),
+                to_attr="checklist_items",
+            ),
+            Prefetch(
+                "handoffs",
+                queryset=Handoff.objects.select_related(
+                    "template__from_role", "template__to_role", "sent_by", "acknowledged_by"
+                ),
+                to_attr="handoff_list",
+            ),
+            Prefetch(
+                "incidents",
+                queryset=Incident.objects.select_related(
+                    "opened_by", "rolled_back_to", "resolved_by"
+                ),
+                to_attr="incident_list",
+            ),
+            Prefetch(
+                "audit_events",
+                queryset=AuditEvent.objects.select_related("actor").order_by("-created_at", "-id"),
+                to_attr="timeline",
+            ),
+        )
+        .get()
+    )
+    release.gate_handoffs = [h for h in release.handoff_list if h.template.is_gate]
+    release.checklist_total = len(release.checklist_items)
+    release.checklist_done = sum(i.state != ChecklistState.OPEN for i in release.checklist_items)
+    return release, summarize(release)
+
+
+@dataclass
+class MyWork:
+    gates: list[SignOff]
+    items: list[ChecklistItem]
+    to_send: list[Handoff]
+    to_acknowledge: list[Handoff]
+    now: datetime
+
+    @property
+    def empty(self) -> bool:
+        return not (self.gates or self.items or self.to_send or self.to_acknowledge)
+
+
+def _held(user: AbstractBaseUser, role_ref: str) -> Exists:
+    return Exists(
+        RoleAssignment.objects.filter(release=OuterRef("release"), role=OuterRef(role_ref)).filter(
+            Q(holder=user) | Q(backup=user)
+        )
+    )
+
+
+def _phase_open(phases: dict[str, frozenset[str]], phase_field: str) -> Q:
+    condition = Q(pk__in=[])
+    for phase, stages in phases.items():
+        condition |= Q(**{phase_field: phase}, release__stage__in=stages)
+    return condition
+
+
+def my_work(user: AbstractBaseUser) -> MyWork:
+    gates = list(
+        signable_gates(user)
+        .filter(release__stage=Stage.STAGING, opened_at__isnull=False)
+        .exclude(state=GateState.APPROVED)
+        .select_related("release", "role")
+        .order_by("opened_at", "id")
+    )
+    items = list(
+        ChecklistItem.objects.filter(
+            _held(user, "template__owner"),
+            _phase_open(lifecycle.PHASE_STAGES, "template__phase"),
+            state=ChecklistState.OPEN,
+            template__kind=ChecklistKind.MANUAL,
+        )
+        .select_related("release", "template__owner")
+        .order_by("release__window_start", "release_id", "template__group", "template__position")
+    )
+    to_send = list(
+        Handoff.objects.filter(
+            _held(user, "template__from_role"),
+            _phase_open(lifecycle.HANDOFF_PHASE_STAGES, "template__phase"),
+            state=HandoffState.PENDING,
+        )
+        .select_related("release", "template__from_role", "template__to_role")
+        .order_by("due_at", "release_id", "template__position")
+    )
+    to_acknowledge = list(
+        Handoff.objects.filter(_held(user, "template__to_role"), state=HandoffState.SENT)
+        .exclude(release__stage__in=FINISHED)
+        .select_related("release", "template__from_role", "template__to_role", "sent_by")
+        .order_by("sent_at")
+    )
+    return MyWork(gates, items, to_send, to_acknowledge, timezone.now())

@@ -1,0 +1,83 @@
+"""The sign-off page: what you are signing, and approve / reject / revoke."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from releases import lifecycle, selectors
+from releases.models import ChecklistGroup
+from releases.views import form_error, perform
+
+from . import permissions, services
+from .forms import DecisionForm
+from .models import GateState, SignOff
+
+DECISIONS = {
+    "approve": (services.gate_approve, "comment", "Approved. Thank you."),
+    "reject": (
+        services.gate_reject,
+        "reason",
+        "Rejected. The release is blocked until it is fixed.",
+    ),
+    "revoke": (services.gate_revoke, "comment", "Approval revoked."),
+}
+
+
+def _gate_or_403(request: HttpRequest, pk: int) -> SignOff:
+    gate = get_object_or_404(SignOff.objects.select_related("role", "release"), pk=pk)
+    if not permissions.can_sign(request.user, gate):
+        raise PermissionDenied(f"You do not hold the {gate.role.name} gate of this release.")
+    return gate
+
+
+@require_GET
+def gate_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    gate = _gate_or_403(request, pk)
+    release, summary = selectors.release_page(gate.release_id)
+    gate = next(g.gate for g in summary.gates if g.gate.pk == pk)
+    stage = release.stage
+    return render(
+        request,
+        "signoffs/gate_detail.html",
+        {
+            "gate": gate,
+            "release": release,
+            "summary": summary,
+            "groups": [
+                (label, [i for i in release.checklist_items if i.template.group == value])
+                for value, label in ChecklistGroup.choices
+            ],
+            "can_decide": stage in lifecycle.SIGNING_STAGES and gate.opened_at is not None,
+            "can_reject": stage in lifecycle.REVOKING_STAGES
+            and gate.opened_at is not None
+            and gate.state != GateState.REJECTED,
+            "can_revoke": stage in lifecycle.REVOKING_STAGES and gate.state == GateState.APPROVED,
+            "form": DecisionForm(initial={"revision": gate.revision}),
+        },
+    )
+
+
+@require_POST
+def gate_decide(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    if decision not in DECISIONS:
+        return HttpResponse(status=404)
+    gate = _gate_or_403(request, pk)
+    service, text_arg, success = DECISIONS[decision]
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        form_error(request, form)
+        return redirect("gate-detail", pk=pk)
+    perform(
+        request,
+        lambda: service(
+            gate_id=gate.pk,
+            actor=request.user,
+            revision=form.cleaned_data["revision"],
+            **{text_arg: form.cleaned_data["comment"]},
+        ),
+        success,
+    )
+    return redirect("gate-detail", pk=pk)
