@@ -12,13 +12,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from signoffs.permissions import can_sign
+from signoffs.permissions import signable_gates
 
 from . import lifecycle, permissions, selectors, services
 from .errors import Refused
@@ -93,8 +93,10 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    get_object_or_404(Release.objects.only("pk"), pk=pk)
-    release, summary = selectors.release_page(pk)
+    try:
+        release, summary = selectors.release_page(pk)
+    except Release.DoesNotExist:
+        raise Http404("No such release.") from None
     user = request.user
     held = {
         a.role.key
@@ -105,7 +107,7 @@ def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
         action: permissions.is_admin_action(action, user) or bool(held & set(roles))
         for action, roles in permissions.ACTION_ROLES.items()
     }
-    gate_ids = {g.gate.pk for g in summary.gates if can_sign(user, g.gate)}
+    gate_ids = set(signable_gates(user).filter(release=release).values_list("pk", flat=True))
     return render(
         request,
         "releases/release_detail.html",

@@ -125,7 +125,7 @@ class Builder:
         self.approve(release, RoleKey.PROJECT_MANAGER)
         return refresh(release)
 
-    def deployed(self, **fields: Any) -> Release:
+    def ready_to_deploy(self, **fields: Any) -> Release:
         release = self.approved(**fields)
         for item in release.checklist.filter(template__optional=True).select_related(
             "template__owner"
@@ -133,6 +133,10 @@ class Builder:
             services.checklist_mark_not_applicable(
                 item_id=item.pk, actor=self.team[item.template.owner.key], reason="Not needed."
             )
+        return release
+
+    def deployed(self, **fields: Any) -> Release:
+        release = self.ready_to_deploy(**fields)
         services.release_record_deploy(
             release_id=release.pk, actor=self.team[RoleKey.DEVOPS_ENGINEER]
         )
