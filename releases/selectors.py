@@ -16,6 +16,7 @@ from signoffs.permissions import signable_gates
 from . import lifecycle
 from .models import (
     AuditEvent,
+    ChecklistGroup,
     ChecklistItem,
     ChecklistKind,
     ChecklistState,
@@ -164,6 +165,9 @@ def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
         )
         .get()
     )
+    # The guide's order: pre-release requirements, then the deployment checklist.
+    group_order = {value: i for i, value in enumerate(ChecklistGroup.values)}
+    release.checklist_items.sort(key=lambda i: (group_order[i.template.group], i.template.position))
     release.gate_handoffs = [h for h in release.handoff_list if h.template.is_gate]
     release.checklist_total = len(release.checklist_items)
     release.checklist_done = sum(i.state != ChecklistState.OPEN for i in release.checklist_items)

@@ -30,11 +30,28 @@ def _database_is_postgres_in_ci(django_db_setup: Any, django_db_blocker: Any) ->
         pytest.fail(f"CI=true needs PostgreSQL; the tests are on {connection.vendor}.")
 
 
+CHROMIUM = "/usr/bin/chromium"
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         if IN_CI:
             pytest.fail("This test needs PostgreSQL, which CI must provide.")
         pytest.skip("needs PostgreSQL (row locks)")
+    if item.get_closest_marker("browser") and not os.path.exists(CHROMIUM):
+        if IN_CI:
+            pytest.fail(f"This test needs Chromium at {CHROMIUM}; .ci/run installs it.")
+        pytest.skip("needs Debian's chromium (apt-get install chromium)")
+
+
+@pytest.fixture
+def seeded(transactional_db: Any) -> None:
+    """The guide's roles and templates, for tests whose tables are truncated afterwards."""
+    from django.apps import apps
+
+    from releases import guide
+
+    guide.seed(apps)
 
 
 @dataclass

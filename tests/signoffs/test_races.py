@@ -7,11 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from django.apps import apps as django_apps
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 
-from releases import guide, services
+from releases import services
 from releases.errors import Refused
 from releases.models import RoleKey
 from signoffs import services as gate_services
@@ -19,14 +18,14 @@ from signoffs.models import GateState
 
 from ..conftest import gate
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+# Transactional: each thread needs its own committed view. `seeded` restores the guide's
+# rows, which the truncation after each such test removes.
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("seeded"),
+]
 QA = RoleKey.QA_LEAD
-
-
-@pytest.fixture(autouse=True)
-def _seeded(transactional_db: Any) -> None:
-    # Transactional tests truncate every table afterwards, the migration's seed included.
-    guide.seed(django_apps)
 
 
 def race(*actions: Callable[[], Any]) -> list[Any]:
