@@ -21,11 +21,18 @@ migrate: install
 demo: migrate
 	$(PY) manage.py demo
 
+# One machine, no services: the web server plus a Celery worker with beat on a broker kept
+# in files under var/broker (or Redis when REDIS_URL is set). Mail lands in var/mail/.
 run: demo
+	@mkdir -p var/broker var/mail
 	@echo ""
 	@echo "  OctoAcme Releases: http://127.0.0.1:8000/"
-	@echo "  Sign in as admin (or qa-lead, devops-engineer, ... project-manager), password: octoacme"
+	@echo "  Sign in as project-manager (or qa-lead, devops-engineer, ..., admin), password: octoacme"
+	@echo "  Emails (requests, reminders, follow-ups) are written to var/mail/; worker log: var/worker.log"
 	@echo ""
+	@$(VENV)/bin/celery -A octoacme worker --beat --pool solo --loglevel INFO \
+		--logfile var/worker.log & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 # PostgreSQL on 127.0.0.1:5432 when it answers, else SQLite (CI=true insists on PostgreSQL).

@@ -5,6 +5,8 @@ the embedded default that `make run` uses. Production hardening is switched on b
 environment (DEBUG=false), never by a second settings file.
 """
 
+import os
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -22,7 +24,9 @@ if not DEBUG and SECRET_KEY.startswith("insecure-"):
     raise environ.ImproperlyConfigured("Set SECRET_KEY when DEBUG is false.")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:6379/0")
+# Empty = embedded mode: Celery uses a broker in files under var/, so one machine with no
+# Redis still runs reminders and follow-ups (see `make run`).
+REDIS_URL = env.str("REDIS_URL", default="")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -68,6 +72,12 @@ TEMPLATES = [
 ]
 
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'octoacme.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the embedded worker share the file: wait for the lock instead of
+    # failing, and take it at the start of a transaction so two writers cannot deadlock.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "transaction_mode": "IMMEDIATE"}
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # psycopg 3's pool keeps connections open itself; Django requires CONN_MAX_AGE=0 with it.
     if env.bool("DATABASE_POOL", default=False):
@@ -90,9 +100,74 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "my-work"
 LOGOUT_REDIRECT_URL = "login"
 
-EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# Embedded default: every email is a file under var/mail/, where a person can read it.
+EMAIL_URL = env.str("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
+EMAIL_CONFIG = environ.Env.email_url_config(EMAIL_URL)
+if EMAIL_URL.startswith("filemail://"):
+    # django-environ drops the leading slash of an absolute path; keep the path as written
+    # (a relative one is taken from the project folder).
+    EMAIL_CONFIG["EMAIL_FILE_PATH"] = str(BASE_DIR / EMAIL_URL.removeprefix("filemail://"))
 vars().update(EMAIL_CONFIG)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="OctoAcme Releases <releases@localhost>")
+EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="[OctoAcme Releases] ")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+# Who hears about incidents and rollbacks, besides the release's own roles.
+ONCALL_EMAILS = env.list("ONCALL_EMAILS", default=["oncall@example.com"])
+
+
+def _duration(value: str) -> timedelta:
+    """'24h', '30m', '90s', '2d' or plain seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    value = value.strip().lower()
+    if value and value[-1] in units:
+        return timedelta(seconds=float(value[:-1]) * units[value[-1]])
+    return timedelta(seconds=float(value))
+
+
+# At most one reminder digest per person per interval; escalate to the Project Manager after
+# this many reminders about a gate, or when the deployment window is under a day away.
+SIGNOFF_REMINDER_INTERVAL = _duration(env.str("SIGNOFF_REMINDER_INTERVAL", default="24h"))
+SIGNOFF_REMINDER_ESCALATE_AFTER = env.int("SIGNOFF_REMINDER_ESCALATE_AFTER", default=2)
+SIGNOFF_ESCALATE_WINDOW = _duration(env.str("SIGNOFF_ESCALATE_WINDOW", default="24h"))
+# Delivery retries with exponential backoff, then the notice is marked failed for an admin.
+NOTIFICATION_MAX_TRIES = env.int("NOTIFICATION_MAX_TRIES", default=8)
+NOTIFICATION_RETRY_BASE = _duration(env.str("NOTIFICATION_RETRY_BASE", default="60s"))
+# A notice claimed by a worker that died is handed out again after this long.
+NOTIFICATION_LEASE = _duration(env.str("NOTIFICATION_LEASE", default="10m"))
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem://"):
+    _queue_dir = str(VAR_DIR / "broker")
+    os.makedirs(_queue_dir, exist_ok=True)  # kombu expects the folder to exist
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": _queue_dir,
+        "data_folder_out": _queue_dir,
+        "processed_folder": _queue_dir,
+        "store_processed": False,
+    }
+elif CELERY_BROKER_URL.startswith("redis"):
+    # Fail fast when Redis is away: the outbox sweep delivers once it is back.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 3, "socket_timeout": 10}
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_IGNORE_RESULT = True
+# A task is acknowledged after it ran, so a worker killed mid-task leaves it to another;
+# the tasks are safe to run twice (the outbox claim makes sure of that).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_SOFT_TIME_LIMIT = 240
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Due times live in the database; beat only wakes the sweeps that read them. No long
+# countdown tasks: Redis would hand them out again after its visibility timeout.
+CELERY_BEAT_SCHEDULE = {
+    "deliver-notifications": {"task": "releases.tasks.deliver_due", "schedule": 30.0},
+    "send-reminders": {"task": "releases.tasks.send_reminders", "schedule": 60.0},
+    "run-follow-ups": {"task": "releases.tasks.run_follow_ups", "schedule": 120.0},
+}
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")

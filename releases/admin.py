@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from signoffs.models import SignOff
 
@@ -22,7 +23,10 @@ from .models import (
     AuditEvent,
     ChecklistTemplate,
     DefaultHolder,
+    FollowUp,
     HandoffTemplate,
+    Notification,
+    NotificationState,
     Release,
     Role,
     RoleAssignment,
@@ -213,4 +217,48 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    """The outbox: what was sent, what waits for a retry, and what failed and why."""
+
+    list_display = [
+        "created_at",
+        "kind",
+        "to_email",
+        "state",
+        "tries",
+        "next_attempt_at",
+        "last_error",
+    ]
+    list_filter = ["state", "kind"]
+    search_fields = ["to_email", "subject", "key"]
+    list_select_related = ["release"]
+    readonly_fields = [f.name for f in Notification._meta.fields]
+    actions = ["retry_now"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.action(description="Retry the selected failed or pending notices now")
+    def retry_now(self, request: HttpRequest, queryset: Any) -> None:
+        count = queryset.filter(
+            state__in=[NotificationState.FAILED, NotificationState.PENDING]
+        ).update(state=NotificationState.PENDING, next_attempt_at=timezone.now(), tries=0)
+        self.message_user(request, f"{count} notice(s) will be sent by the next sweep.")
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    list_display = ["release", "kind", "due_at", "done_at"]
+    list_filter = ["kind"]
+    list_select_related = ["release"]
+    readonly_fields = ["release", "kind", "due_at", "done_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False

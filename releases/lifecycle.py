@@ -12,7 +12,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from . import audit
 from .errors import Refused
-from .models import ChecklistPhase, Release, Stage
+from .models import AuditEvent, ChecklistPhase, Release, Stage
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ _STAMPS: dict[str, tuple[str, bool]] = {
 
 def move(
     release: Release, name: str, *, actor: AbstractBaseUser | None, now: datetime, comment: str = ""
-) -> None:
+) -> AuditEvent:
     """Apply transition `name` to a release the caller has locked, with its audit event."""
     transition = require_transition(name, release.stage)
     from_state = release.stage
@@ -115,7 +115,7 @@ def move(
     field, set_it = _STAMPS[name]
     setattr(release, field, now if set_it else None)
     release.save(update_fields=["stage", field, "updated_at"])
-    audit.record(
+    return audit.record(
         release=release,
         actor=actor,
         verb=f"release.{name}",

@@ -438,3 +438,81 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise TypeError("Audit events are append-only.")
+
+
+class NotificationState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class Notification(models.Model):
+    """The outbox: one row per notice and recipient, written with the event that causes it.
+
+    `key` is unique per (event, recipient), so a retried event never makes a second row; a
+    worker claims a row with a conditional update before sending, so two never both send it.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    kind = models.CharField(max_length=40)
+    release = models.ForeignKey(
+        Release, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    to_email = models.EmailField()
+    subject = models.CharField(max_length=255)
+    body_text = models.TextField()
+    body_html = models.TextField()
+    state = models.CharField(
+        max_length=8, choices=NotificationState.choices, default=NotificationState.PENDING
+    )
+    tries = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField()
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.kind} to {self.to_email} [{self.state}]"
+
+
+class FollowUpKind(models.TextChoices):
+    POST_RELEASE_DUTIES = "post_release_duties", "Post-release duties (+24 h)"
+    FEEDBACK_OVERDUE = "feedback_overdue", "Customer feedback hand-off overdue (+48 h)"
+
+
+class FollowUp(models.Model):
+    """A post-release duty with its due time; a periodic sweep acts on it once."""
+
+    release = models.ForeignKey(Release, on_delete=models.PROTECT, related_name="follow_ups")
+    kind = models.CharField(max_length=24, choices=FollowUpKind.choices)
+    due_at = models.DateTimeField()
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["release", "kind"], name="one_follow_up_per_kind")
+        ]
+        indexes = [models.Index(fields=["done_at", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.release}"
+
+
+class Throttle(models.Model):
+    """When something rate-limited (a person's digest, a release's escalation) last happened."""
+
+    key = models.CharField(max_length=100, unique=True)
+    last_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key} @ {self.last_at:%Y-%m-%d %H:%M}"

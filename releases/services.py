@@ -24,7 +24,7 @@ from signoffs import permissions as gate_permissions
 from signoffs import services as gate_services
 from signoffs.models import GateState, SignOff
 
-from . import audit, lifecycle, permissions, versions
+from . import audit, lifecycle, notices, permissions, versions
 from .errors import Refused
 from .models import (
     ChecklistGroup,
@@ -34,6 +34,8 @@ from .models import (
     ChecklistState,
     ChecklistTemplate,
     DefaultHolder,
+    FollowUp,
+    FollowUpKind,
     Handoff,
     HandoffDecision,
     HandoffState,
@@ -218,11 +220,11 @@ def release_move_to_staging(*, release_id: int, actor: AbstractBaseUser) -> Rele
             + "."
         )
     now = timezone.now()
-    lifecycle.move(
+    event = lifecycle.move(
         release, "stage", actor=actor, now=now, comment="Deployed to staging and smoke tests ran."
     )
     _tick_event_item(release, STAGING_ITEM, actor=actor, now=now)
-    gate_services.open_gates(release, actor=actor, now=now)
+    gate_services.open_gates(release, actor=actor, now=now, event=event)
     return release
 
 
@@ -255,7 +257,7 @@ def release_record_deploy(
             + "."
         )
     now = timezone.now()
-    lifecycle.move(release, "deploy", actor=actor, now=now, comment=comment)
+    event = lifecycle.move(release, "deploy", actor=actor, now=now, comment=comment)
     _tick_event_item(release, PRODUCTION_ITEM, actor=actor, now=now)
     for handoff in release.handoffs.filter(
         template__phase=ChecklistPhase.POST_DEPLOY
@@ -266,6 +268,22 @@ def release_record_deploy(
             now + timedelta(hours=t.overdue_after_hours) if t.overdue_after_hours else None
         )
         handoff.save(update_fields=["due_at", "overdue_at"])
+    # The 24-48 h follow-ups live in the database; a periodic sweep acts on them when due.
+    FollowUp.objects.bulk_create(
+        [
+            FollowUp(
+                release=release,
+                kind=FollowUpKind.POST_RELEASE_DUTIES,
+                due_at=now + timedelta(hours=24),
+            ),
+            FollowUp(
+                release=release,
+                kind=FollowUpKind.FEEDBACK_OVERDUE,
+                due_at=now + timedelta(hours=48),
+            ),
+        ]
+    )
+    notices.release_deployed(release, event)
     return release
 
 
@@ -572,7 +590,7 @@ def incident_open(
     incident = Incident.objects.create(
         release=release, title=title, description=description, severity=severity, opened_by=actor
     )
-    audit.record(
+    event = audit.record(
         release=release,
         actor=actor,
         verb="incident.opened",
@@ -580,6 +598,7 @@ def incident_open(
         to_state=IncidentState.OPEN,
         comment=description,
     )
+    notices.incident_opened(incident, event)
     return incident
 
 
@@ -621,7 +640,7 @@ def incident_record_rollback(
         )
     comment = _text(comment, field="comment", label="Comment", required=False, max_length=5000)
     now = timezone.now()
-    lifecycle.move(
+    event = lifecycle.move(
         release,
         "roll_back",
         actor=actor,
@@ -632,6 +651,7 @@ def incident_record_rollback(
     release.save(update_fields=["rolled_back_to"])
     incident.rolled_back_to, incident.rolled_back_at = target, now
     incident.save(update_fields=["rolled_back_to", "rolled_back_at"])
+    notices.rollback_recorded(incident, event)
     return incident
 
 

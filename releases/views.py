@@ -6,7 +6,6 @@ from and changes nothing; `PermissionDenied` from a service becomes a 403.
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -33,6 +31,7 @@ from .forms import (
     ResolveForm,
 )
 from .models import ChecklistItem, Handoff, Incident, Release
+from .notes import notes_markdown
 
 
 def perform(request: HttpRequest, action: Callable[[], object], success: str) -> bool:
@@ -188,20 +187,6 @@ def release_edit(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         "releases/release_form.html",
         {"form": form, "release": release, "stale_count": stale_count},
-    )
-
-
-def notes_markdown(release: Release) -> str:
-    """The guide's release-notes template; HTML is escaped so it stays text in any renderer."""
-    return render_to_string(
-        "releases/release_notes.md",
-        {
-            "release": release,
-            **{
-                f: html.escape(getattr(release, f), quote=False)
-                for f in ("name", "summary", "notable_changes", "migration_steps", "known_issues")
-            },
-        },
     )
 
 

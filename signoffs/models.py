@@ -30,6 +30,8 @@ class SignOff(models.Model):
     opened_at = models.DateTimeField(null=True, blank=True)
     # Bumped on every change so a form rendered before someone else acted is recognised.
     revision = models.PositiveIntegerField(default=0)
+    # Digests that listed this gate while it stayed pending; escalation counts these.
+    reminders_sent = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["role__position"]

@@ -15,9 +15,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from releases import audit, lifecycle
+from releases import audit, lifecycle, notices
 from releases.errors import Refused
 from releases.models import (
+    AuditEvent,
     ChecklistItem,
     ChecklistKind,
     ChecklistState,
@@ -84,7 +85,7 @@ def _set_state(
     comment: str = "",
     stale: bool = False,
     verb: str,
-) -> None:
+) -> AuditEvent:
     from_state = gate.state
     gate.state = state
     gate.stale = stale
@@ -93,7 +94,7 @@ def _set_state(
     gate.decided_at = now if state != GateState.PENDING else None
     gate.revision += 1
     gate.save(update_fields=["state", "stale", "comment", "decided_by", "decided_at", "revision"])
-    audit.record(
+    return audit.record(
         release=gate.release,
         actor=actor,
         verb=verb,
@@ -157,13 +158,14 @@ def _after_change(release: Release, *, actor: AbstractBaseUser | None, now: date
     if six_approved and final.opened_at is None:
         final.opened_at = now
         final.save(update_fields=["opened_at"])
-        audit.record(
+        event = audit.record(
             release=release,
             actor=actor,
             verb="gate.opened",
             subject=final.role.name,
             comment="All six role gates are approved: the Project Manager may confirm.",
         )
+        notices.final_gate_opened(release, final, event)
     elif not six_approved:
         if final.state == GateState.APPROVED:
             _set_state(
@@ -189,9 +191,13 @@ def _after_change(release: Release, *, actor: AbstractBaseUser | None, now: date
     _sync_checklist(release)
 
 
-def open_gates(release: Release, *, actor: AbstractBaseUser | None, now: datetime) -> None:
+def open_gates(
+    release: Release, *, actor: AbstractBaseUser | None, now: datetime, event: AuditEvent
+) -> None:
     """Open the six role gates when the release enters staging (caller holds the lock)."""
-    SignOff.objects.filter(release=release).exclude(role__key=FINAL_GATE).update(opened_at=now)
+    gates = SignOff.objects.filter(release=release).exclude(role__key=FINAL_GATE)
+    gates.update(opened_at=now)
+    notices.gates_opened(release, gates.select_related("role"), event)
 
 
 def mark_stale(
@@ -211,7 +217,8 @@ def mark_stale(
     reason = "Scope changed after approval: " + ", ".join(changed) + "."
     for gate in gates:
         gate.release = release
-        _set_state(
+        signer = gate.decided_by
+        event = _set_state(
             gate,
             state=GateState.PENDING,
             actor=actor,
@@ -220,6 +227,7 @@ def mark_stale(
             verb="gate.stale",
             comment=reason,
         )
+        notices.approval_stale(gate, signer, event)
         count += 1
     if count:
         _after_change(release, actor=actor, now=now)
@@ -256,7 +264,10 @@ def gate_approve(
         gate, state=GateState.APPROVED, actor=actor, now=now, comment=comment, verb="gate.approved"
     )
     if gate.role.key == FINAL_GATE:
-        lifecycle.move(release, "approve", actor=actor, now=now, comment="All sign-offs received.")
+        event = lifecycle.move(
+            release, "approve", actor=actor, now=now, comment="All sign-offs received."
+        )
+        notices.release_approved(release, event)
         _sync_checklist(release)
     else:
         _after_change(release, actor=actor, now=now)
@@ -277,9 +288,10 @@ def gate_reject(
     if gate.state == GateState.REJECTED:
         raise Refused(f"The {gate.role.name} gate is already rejected.")
     now = timezone.now()
-    _set_state(
+    event = _set_state(
         gate, state=GateState.REJECTED, actor=actor, now=now, comment=reason, verb="gate.rejected"
     )
+    notices.gate_rejected(gate, event)
     _after_change(release, actor=actor, now=now)
     return gate
 

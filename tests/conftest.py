@@ -6,7 +6,8 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,11 +34,26 @@ def _database_is_postgres_in_ci(django_db_setup: Any, django_db_blocker: Any) ->
 CHROMIUM = "/usr/bin/chromium"
 
 
+def _redis_answers() -> bool:
+    import socket
+
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=2) as conn:
+            conn.sendall(b"PING\r\n")
+            return conn.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         if IN_CI:
             pytest.fail("This test needs PostgreSQL, which CI must provide.")
         pytest.skip("needs PostgreSQL (row locks)")
+    if item.get_closest_marker("redis") and not _redis_answers():
+        if IN_CI:
+            pytest.fail("This test needs Redis on 127.0.0.1:6379, which CI must provide.")
+        pytest.skip("needs Redis on 127.0.0.1:6379")
     if item.get_closest_marker("browser") and not os.path.exists(CHROMIUM):
         if IN_CI:
             pytest.fail(f"This test needs Chromium at {CHROMIUM}; .ci/run installs it.")
@@ -208,3 +224,39 @@ def audit_count() -> Callable[[Release], int]:
 def _fast_passwords(settings: Any) -> None:
     # PBKDF2 costs ~0.3 s a user; the tests make dozens of users and never test hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _celery_runs_in_process() -> Iterator[None]:
+    # Tasks queued after commit run at once, in this process; the worker test turns this off
+    # to go through a real broker.
+    from octoacme.celery import app
+
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@contextmanager
+def celery_broker(url: str) -> Iterator[None]:
+    """Publish through a real broker at `url` for the duration, then go back to in-process.
+
+    Celery caches its connection and producer pools; they are dropped on the way in and out so
+    that no publish goes to a broker an earlier test configured.
+    """
+    from octoacme.celery import app
+
+    def reset_pools() -> None:
+        if app._pool is not None:
+            app._pool.force_close_all()
+        app._pool = None
+        app.amqp._producer_pool = None
+
+    previous = app.conf.broker_url, app.conf.task_always_eager
+    reset_pools()
+    app.conf.broker_url, app.conf.task_always_eager = url, False
+    try:
+        yield
+    finally:
+        reset_pools()
+        app.conf.broker_url, app.conf.task_always_eager = previous

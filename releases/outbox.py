@@ -1,0 +1,166 @@
+"""The notification outbox: write with the event, deliver after commit, retry from a sweep.
+
+`notify` is called inside a service's transaction, so a notice exists exactly when its event
+does. Delivery claims a row with a conditional UPDATE (pending -> sending); only the worker
+whose update changed the row sends it. A Redis outage only delays delivery (the sweep finds
+the row); an SMTP failure puts the row back to pending with a backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from .models import Notification, NotificationState, Release
+
+log = logging.getLogger(__name__)
+BATCH = 200
+
+
+@dataclass(frozen=True)
+class Recipient:
+    email: str
+    user: AbstractBaseUser | None = None
+
+    @property
+    def ident(self) -> str:
+        return f"u{self.user.pk}" if self.user is not None else self.email.lower()
+
+
+def recipients(users: Iterable[AbstractBaseUser | None]) -> list[Recipient]:
+    """Active users with an email address, each once."""
+    seen: dict[int, Recipient] = {}
+    for user in users:
+        if user is not None and user.is_active and user.email and user.pk not in seen:
+            seen[user.pk] = Recipient(user.email, user)
+    return list(seen.values())
+
+
+def absolute(path: str) -> str:
+    return settings.SITE_URL + path
+
+
+def notify(
+    *,
+    key: str,
+    kind: str,
+    to: Iterable[Recipient],
+    subject: str,
+    release: Release | None = None,
+    context: dict[str, object],
+) -> int:
+    """Queue one email per recipient; `key` names the event. Returns how many were new."""
+    now = timezone.now()
+    rows = []
+    for recipient in to:
+        ctx = {
+            **context,
+            "recipient": recipient.user,
+            "subject": subject,
+            "site_url": settings.SITE_URL,
+        }
+        rows.append(
+            Notification(
+                key=f"{key}:{recipient.ident}"[:200],
+                kind=kind,
+                release=release,
+                recipient=recipient.user,
+                to_email=recipient.email,
+                subject=(settings.EMAIL_SUBJECT_PREFIX + subject)[:255],
+                body_text=render_to_string("emails/notice.txt", ctx),
+                body_html=render_to_string("emails/notice.html", ctx),
+                next_attempt_at=now,
+            )
+        )
+    if not rows:
+        return 0
+    keys = [r.key for r in rows]
+    existing = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    new_keys = [k for k in keys if k not in existing]
+    transaction.on_commit(lambda: enqueue(new_keys))
+    return len(new_keys)
+
+
+def enqueue(keys: list[str]) -> None:
+    """Hand the new notices to a worker; if the broker is down the sweep delivers them later."""
+    from .tasks import deliver_notification
+
+    for key in keys:
+        try:
+            deliver_notification.apply_async(args=[key], retry=False)
+        except Exception:  # The broker is unreachable: the notice waits in the outbox.
+            log.warning("broker unavailable; notice %s left for the sweep", key, exc_info=True)
+            return
+
+
+def _backoff(tries: int) -> datetime:
+    base = settings.NOTIFICATION_RETRY_BASE
+    return timezone.now() + base * (2 ** max(tries - 1, 0))
+
+
+def deliver(key: str) -> str:
+    """Send one notice if it is due and nobody else holds it. Safe to call any number of times."""
+    now = timezone.now()
+    claimed = Notification.objects.filter(
+        key=key, state=NotificationState.PENDING, next_attempt_at__lte=now
+    ).update(state=NotificationState.SENDING, claimed_at=now, tries=F("tries") + 1)
+    if not claimed:
+        return "skipped"
+    notice = Notification.objects.get(key=key)
+    message = EmailMultiAlternatives(
+        subject=notice.subject,
+        body=notice.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[notice.to_email],
+        headers={"X-OctoAcme-Notice": notice.key},
+    )
+    message.attach_alternative(notice.body_html, "text/html")
+    try:
+        message.send()
+    except Exception as exc:  # SMTP refusals, timeouts, DNS: all are retried.
+        failed = notice.tries >= settings.NOTIFICATION_MAX_TRIES
+        Notification.objects.filter(pk=notice.pk, state=NotificationState.SENDING).update(
+            state=NotificationState.FAILED if failed else NotificationState.PENDING,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            next_attempt_at=_backoff(notice.tries),
+            claimed_at=None,
+        )
+        log.warning("sending notice %s failed (try %s): %s", key, notice.tries, exc)
+        return "failed" if failed else "retry"
+    Notification.objects.filter(pk=notice.pk).update(
+        state=NotificationState.SENT, sent_at=timezone.now(), claimed_at=None, last_error=""
+    )
+    return "sent"
+
+
+def sweep(now: datetime | None = None) -> dict[str, int]:
+    """Release notices held by dead workers, then deliver everything due, in batches."""
+    now = now or timezone.now()
+    released = Notification.objects.filter(
+        state=NotificationState.SENDING, claimed_at__lt=now - settings.NOTIFICATION_LEASE
+    ).update(state=NotificationState.PENDING, claimed_at=None)
+    counts = {"released": released, "sent": 0, "retry": 0, "failed": 0, "skipped": 0}
+    due = Q(state=NotificationState.PENDING, next_attempt_at__lte=now)
+    last_id = 0
+    while True:
+        batch = list(
+            Notification.objects.filter(due, id__gt=last_id)
+            .order_by("id")
+            .values_list("id", "key")[:BATCH]
+        )
+        if not batch:
+            return counts
+        for pk, key in batch:
+            counts[deliver(key)] += 1
+            last_id = pk
