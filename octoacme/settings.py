@@ -15,6 +15,17 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
 
 env = environ.Env()
+
+
+def _duration(value: str) -> timedelta:
+    """'24h', '30m', '90s', '2d' or plain seconds."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    value = value.strip().lower()
+    if value and value[-1] in units:
+        return timedelta(seconds=float(value[:-1]) * units[value[-1]])
+    return timedelta(seconds=float(value))
+
+
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=True)
@@ -51,6 +62,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "guardian",
+    "axes",
     "releases",
     "signoffs",
 ]
@@ -66,6 +78,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into its lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -110,6 +124,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    # First, so a locked-out username + address is refused before any password is checked.
+    "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
 ]
@@ -117,6 +133,16 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
 ]
+# Sign-in throttling: after this many failures for one username from one address, that pair
+# is locked out for the cool-off time (a lockout per username alone would let anyone lock
+# a colleague out).
+AXES_FAILURE_LIMIT = env.int("SIGNIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = _duration(env.str("SIGNIN_COOLOFF", default="15m"))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+# Behind the compose/production proxy the client address is in X-Forwarded-For.
+AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "my-work"
 LOGOUT_REDIRECT_URL = "login"
@@ -134,15 +160,6 @@ EMAIL_SUBJECT_PREFIX = env.str("EMAIL_SUBJECT_PREFIX", default="[OctoAcme Releas
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
 # Who hears about incidents and rollbacks, besides the release's own roles.
 ONCALL_EMAILS = env.list("ONCALL_EMAILS", default=["oncall@example.com"])
-
-
-def _duration(value: str) -> timedelta:
-    """'24h', '30m', '90s', '2d' or plain seconds."""
-    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-    value = value.strip().lower()
-    if value and value[-1] in units:
-        return timedelta(seconds=float(value[:-1]) * units[value[-1]])
-    return timedelta(seconds=float(value))
 
 
 # At most one reminder digest per person per interval; escalate to the Project Manager after
@@ -228,4 +245,6 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # axes logs every sign-in at INFO; lockouts (WARNING) are what operators need.
+    "loggers": {"axes": {"level": "WARNING"}},
 }

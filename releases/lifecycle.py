@@ -55,6 +55,10 @@ REVOKING_STAGES = frozenset({Stage.STAGING, Stage.APPROVED})
 # Stages in which role assignments may change (not after the release is finished).
 ASSIGNABLE_STAGES = frozenset({Stage.PLANNING, Stage.STAGING, Stage.APPROVED, Stage.DEPLOYED})
 INCIDENT_STAGES = frozenset({Stage.DEPLOYED})
+# An incident is triaged (root cause, action items) on the release it hit, rolled back or not.
+RESOLVE_STAGES = frozenset({Stage.DEPLOYED, Stage.ROLLED_BACK})
+# A sent hand-off can be acknowledged until the release is finished.
+ACKNOWLEDGE_STAGES = frozenset({Stage.STAGING, Stage.APPROVED, Stage.DEPLOYED})
 
 # When checklist items and hand-offs of each phase can be worked on.
 PHASE_STAGES: dict[str, frozenset[str]] = {

@@ -547,6 +547,9 @@ def handoff_acknowledge(*, handoff_id: int, actor: AbstractBaseUser) -> Handoff:
         raise PermissionDenied(
             f"Only the {t.to_role.name} of this release may acknowledge this hand-off."
         )
+    lifecycle.require_stage(
+        lifecycle.ACKNOWLEDGE_STAGES, release.stage, f"acknowledge the {t} hand-off"
+    )
     if handoff.state != HandoffState.SENT:
         raise Refused(
             f"The {t} hand-off is {handoff.get_state_display().lower()}; "
@@ -662,6 +665,7 @@ def incident_resolve(
     """Triage done: record the root cause and the action items."""
     release, incident = _lock_incident(incident_id)
     permissions.require(actor, "resolve_incident", release)
+    lifecycle.require_stage(lifecycle.RESOLVE_STAGES, release.stage, "resolve an incident")
     if incident.state != IncidentState.OPEN:
         raise Refused("This incident is already resolved.")
     incident.root_cause = _text(

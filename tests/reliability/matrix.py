@@ -1,0 +1,93 @@
+"""The permission matrix: every action that changes something, who may take it, and when.
+
+Written from the guide and DESIGN.md, not from the code it checks. For each case the test
+expects: anonymous -> sent to sign in; an actor kind not listed -> 403; a listed actor in a
+stage not listed -> a refusal that changes nothing; otherwise the action takes effect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from releases.models import RoleKey
+
+QA, DEVOPS, BA, UX, CSM, PROD, PM = RoleKey.values
+
+KINDS = [
+    "holder",  # holds the action's role on the release
+    "backup",  # that role's backup
+    "other_role",  # holds a different role on the release
+    "product_manager",
+    "project_manager",
+    "admin",  # superuser holding no role
+    "plain",  # signed in, holds nothing
+    "anonymous",
+]
+STAGES = ["planning", "staging", "approved", "deployed", "closed", "rolled_back", "cancelled"]
+ALL_STAGES = frozenset(STAGES)
+ROLE_HOLDERS = frozenset({"holder", "backup", "other_role", "product_manager", "project_manager"})
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    role: str  # whose holder/backup the "holder"/"backup" kinds are
+    may: frozenset[str]  # actor kinds allowed
+    when: frozenset[str]  # stages in which it succeeds
+    # Filled in by the test: how to find the target, prepare it, post, and see the effect.
+    details: dict[str, Callable[..., Any]] = field(default_factory=dict, compare=False)
+
+
+def _a(name: str, role: str, may: set[str], when: set[str]) -> Action:
+    return Action(name, role, frozenset(may), frozenset(when))
+
+
+HOLDERS = {"holder", "backup"}
+
+MATRIX = [
+    _a("approve gate", QA, HOLDERS, {"staging"}),
+    _a("reject gate", QA, HOLDERS, {"staging", "approved"}),
+    _a("revoke approval", QA, HOLDERS, {"staging", "approved"}),
+    _a("move to staging", DEVOPS, HOLDERS | {"project_manager"}, {"planning"}),
+    _a("record deploy", DEVOPS, HOLDERS, {"approved"}),
+    _a("close", PM, HOLDERS | {"project_manager"}, {"deployed"}),
+    _a(
+        "cancel",
+        PM,
+        HOLDERS | {"project_manager", "product_manager"},
+        {"planning", "staging", "approved"},
+    ),
+    _a(
+        "edit release",
+        PROD,
+        HOLDERS | {"product_manager", "project_manager", "admin"},
+        {"planning", "staging", "approved"},
+    ),
+    _a("tick checklist item", QA, HOLDERS, {"planning"}),
+    _a("mark item not applicable", DEVOPS, HOLDERS, {"planning", "staging", "approved"}),
+    _a("reopen checklist item", QA, HOLDERS, {"planning"}),
+    _a("send QA hand-off", QA, HOLDERS, {"staging"}),
+    _a("acknowledge QA hand-off", DEVOPS, HOLDERS, {"staging", "approved", "deployed"}),
+    _a("open incident", QA, set(ROLE_HOLDERS), {"deployed"}),
+    _a("record rollback", DEVOPS, HOLDERS, {"deployed"}),
+    _a("resolve incident", DEVOPS, HOLDERS | {"project_manager"}, {"deployed", "rolled_back"}),
+    # Creating is not tied to a release's stage: the managers (and their backups) and admins.
+    _a(
+        "create release",
+        PM,
+        HOLDERS | {"project_manager", "product_manager", "admin"},
+        set(ALL_STAGES),
+    ),
+]
+
+
+def expected(action: Action, kind: str, stage: str) -> str:
+    if kind == "anonymous":
+        return "sign-in"
+    if kind not in action.may:
+        return "forbidden"
+    if stage not in action.when:
+        return "refused"
+    return "done"
