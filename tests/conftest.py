@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.servers.basehttp import WSGIServer
 from django.db import connection
 
 from releases import services
@@ -23,6 +24,10 @@ from signoffs.models import SignOff
 from .factories import UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Django's test server listens with a backlog of 10 and resets the rest; the race tests open
+# 50 connections at once (gunicorn, in production, keeps a backlog of 2048).
+WSGIServer.request_queue_size = 128
 
 
 @pytest.fixture(autouse=True, scope="session")
