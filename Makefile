@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test install migrate demo lint format clean
+.PHONY: run test reliability install migrate demo lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,12 @@ test: install
 	@url=$${DATABASE_URL:-$$($(PY) scripts/test_database_url.py)} || exit 1; \
 	echo "Testing against $${url%%@*}@..."; \
 	DATABASE_URL=$$url $(PY) -m pytest $(PYTEST_ARGS)
+
+# The reliability suite alone, writing its figures to docs/reliability.md (PostgreSQL and
+# Redis required; FUZZ_EXAMPLES sets Hypothesis examples per endpoint, default 25).
+reliability: install
+	@url=$${DATABASE_URL:-$$($(PY) scripts/test_database_url.py)} || exit 1; \
+	DATABASE_URL=$$url RELIABILITY_REPORT=docs/reliability.md $(PY) -m pytest tests/reliability -p no:logging -q $(PYTEST_ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

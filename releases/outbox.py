@@ -8,6 +8,7 @@ the row); an SMTP failure puts the row back to pending with a backoff.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -104,6 +105,11 @@ def enqueue(keys: list[str]) -> None:
             return
 
 
+def message_id(key: str) -> str:
+    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+    return f"<{digest}.notice@octoacme-releases>"
+
+
 def _backoff(tries: int) -> datetime:
     base = settings.NOTIFICATION_RETRY_BASE
     return timezone.now() + base * (2 ** max(tries - 1, 0))
@@ -123,7 +129,10 @@ def deliver(key: str) -> str:
         body=notice.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notice.to_email],
-        headers={"X-OctoAcme-Notice": notice.key},
+        # The same Message-ID on every attempt: if a worker dies after the server took the
+        # message but before it could record that, the retry is recognisably the same mail
+        # and receivers drop the copy (SMTP cannot tell us which side of that line we died).
+        headers={"X-OctoAcme-Notice": notice.key, "Message-ID": message_id(notice.key)},
     )
     message.attach_alternative(notice.body_html, "text/html")
     try:

@@ -252,8 +252,9 @@ def celery_broker(url: str) -> Iterator[None]:
     from octoacme.celery import app
 
     def reset_pools() -> None:
-        if app._pool is not None:
-            app._pool.force_close_all()
+        from kombu import pools
+
+        pools.reset()  # kombu's global registry would hand back a closed pool otherwise
         app._pool = None
         app.amqp._producer_pool = None
 

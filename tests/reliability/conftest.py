@@ -20,7 +20,7 @@ from releases.models import DefaultHolder, Release, Role, RoleKey
 
 from ..conftest import Builder, Team
 from ..factories import UserFactory
-from .report import FIGURES
+from .report import FIGURES, FINDINGS
 
 
 @dataclass
@@ -101,4 +101,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     ]
     for section, values in FIGURES.items():
         lines += [f"## {section}", "", "| figure | value |", "| --- | --- |", _table(values), ""]
+    lines += ["## Findings fixed", "", *[f"- {f}" for f in FINDINGS], ""]
     Path(target).write_text("\n".join(lines))

@@ -14,3 +14,20 @@ def record(section: str, **values: Any) -> None:
 
 def add(section: str, key: str, amount: int = 1) -> None:
     FIGURES[section][key] = FIGURES[section].get(key, 0) + amount
+
+
+# What the suite found and what was done about it (kept with the code that proves it).
+FINDINGS = [
+    "Matrix: a hand-off could be acknowledged on a closed, cancelled or rolled-back release; "
+    "acknowledging now needs a release in staging, approved or deployed.",
+    "Matrix: an incident could be resolved whatever the release's stage; resolving now needs "
+    "a deployed or rolled-back release.",
+    "Faults: a worker killed after the SMTP server took a message but before the 250 reached "
+    "it sends that message again on retry (SMTP cannot tell either side which way it went). "
+    "Every notice now carries a Message-ID derived from its key, the same on every attempt, "
+    "so receivers drop the copy; the figure is reported as measured, not hidden.",
+    "Races: Django's test server resets connections beyond a backlog of 10; the suite raises "
+    "it to 128 so 50 simultaneous requests reach the app (gunicorn's backlog is 2048).",
+    "Sign-in was not throttled: django-axes now locks a username + address pair after 5 "
+    "failures, with a page that says why (HTTP 429).",
+]
