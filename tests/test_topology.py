@@ -9,11 +9,8 @@ import http.cookiejar
 import os
 import re
 import secrets
-import signal
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,7 +21,6 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection
 
 from releases import services
 from releases.models import Notification, Release, RoleKey
@@ -32,6 +28,7 @@ from signoffs import services as gate_services
 from signoffs.models import SignOff
 
 from .conftest import celery_broker
+from .processes import ROOT, free_port, run_database_url, start, stop, wait_for
 
 pytestmark = [
     pytest.mark.postgres,
@@ -39,28 +36,11 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("seeded"),
 ]
-ROOT = Path(__file__).resolve().parents[1]
 BROKER = "redis://127.0.0.1:6379/14"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(check: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 class Stack:
     def __init__(self, tmp: Path) -> None:
-        db = connection.settings_dict
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.mail = tmp / "mail"
@@ -70,7 +50,7 @@ class Stack:
             "DEBUG": "false",
             "SECRET_KEY": secrets.token_urlsafe(50),
             "ALLOWED_HOSTS": "127.0.0.1",
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "DATABASE_URL": run_database_url(),
             "REDIS_URL": BROKER,
             "EMAIL_URL": f"filemail://{self.mail}",
             "SITE_URL": self.base,
@@ -82,28 +62,14 @@ class Stack:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def start(self, name: str, *args: str) -> None:
-        log = (self.logs / f"{name}.log").open("wb")
-        self.procs[name] = subprocess.Popen(
-            [sys.executable, "-m", *args],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        self.procs[name] = start(list(args), env=self.env, log=self.logs / f"{name}.log")
 
     def log(self, name: str) -> str:
         return (self.logs / f"{name}.log").read_text(errors="replace")
 
     def stop(self) -> None:
-        for proc in self.procs.values():
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGTERM)
+        stop(list(self.procs.values()))
         for name, proc in self.procs.items():
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
             print(f"--- {name} (exit {proc.returncode})\n{self.log(name)[-2000:]}")
 
 

@@ -7,22 +7,20 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from octoacme.celery import app
 from releases import outbox, tasks
 from releases.models import Notification, RoleKey
 
 from ..conftest import celery_broker
+from ..processes import free_port, run_database_url, start_worker, stop, wait_for
 from .report import record
 from .smtp_sink import Sink
 from .test_races_http import Session
@@ -33,25 +31,7 @@ pytestmark = [
     pytest.mark.django_db(transaction=True),
     pytest.mark.usefixtures("seeded"),
 ]
-ROOT = Path(__file__).resolve().parents[2]
 SECTION = "Faults (notices counted at an SMTP server on loopback)"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(check: Any, timeout: float, what: str, poke: Any = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if check():
-            return
-        if poke:
-            poke()
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture
@@ -63,11 +43,10 @@ def sink() -> Iterator[Sink]:
 
 class Workers:
     def __init__(self, tmp: Path, broker: str, sink: Sink) -> None:
-        db = connection.settings_dict
         self.tmp, self.broker, self.procs = tmp, broker, []
         self.env = {
             **os.environ,
-            "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+            "DATABASE_URL": run_database_url(),
             "CELERY_BROKER_URL": broker,
             "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}",
             "NOTIFICATION_LEASE": "3s",
@@ -76,45 +55,12 @@ class Workers:
 
     def start(self) -> subprocess.Popen[bytes]:
         n = len(self.procs)
-        log = (self.tmp / f"worker{n}.log").open("wb")
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "octoacme",
-                "worker",
-                "--pool",
-                "solo",
-                "--without-mingle",
-                "--without-gossip",
-                "--loglevel",
-                "INFO",
-                "--hostname",
-                f"fault{n}-{os.getpid()}@%h",
-            ],
-            cwd=ROOT,
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        proc = start_worker(env=self.env, log=self.tmp / f"worker{n}.log", name=f"fault{n}")
         self.procs.append(proc)
-        wait_for(
-            lambda: b"ready." in (self.tmp / f"worker{n}.log").read_bytes(), 60, "a worker to start"
-        )
         return proc
 
     def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                os.kill(proc.pid, signal.SIGTERM)
-        for proc in self.procs:
-            try:
-                proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.kill(proc.pid, signal.SIGKILL)
-                proc.wait()
+        stop(self.procs)
 
 
 @pytest.fixture
