@@ -145,6 +145,9 @@ class Release(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Bumped with every audit event of the release (every change goes through one), so
+    # (id, revision) names one version of everything its dashboard card shows.
+    revision = models.PositiveIntegerField(default=0, editable=False)
     staged_at = models.DateTimeField(null=True, blank=True)
     approved_at = models.DateTimeField(null=True, blank=True)
     deployed_at = models.DateTimeField(null=True, blank=True)

@@ -51,6 +51,19 @@ def absolute(path: str) -> str:
     return settings.SITE_URL + path
 
 
+@dataclass(frozen=True)
+class Message:
+    """One email to one recipient; `key` is unique per (event, recipient)."""
+
+    key: str
+    kind: str
+    to: Recipient
+    subject: str
+    context: dict[str, object]
+    release: Release | None = None
+    release_id: int | None = None
+
+
 def notify(
     *,
     key: str,
@@ -61,42 +74,58 @@ def notify(
     context: dict[str, object],
 ) -> int:
     """Queue one email per recipient; `key` names the event. Returns how many were new."""
+    return queue([Message(f"{key}:{r.ident}", kind, r, subject, context, release) for r in to])
+
+
+def queue(messages: list[Message]) -> int:
+    """Store many notices at once (inside the caller's transaction); deliver after commit."""
+    if not messages:
+        return 0
     now = timezone.now()
     rows = []
-    for recipient in to:
+    for m in messages:
         ctx = {
-            **context,
-            "recipient": recipient.user,
-            "subject": subject,
+            **m.context,
+            "recipient": m.to.user,
+            "subject": m.subject,
             "site_url": settings.SITE_URL,
         }
         rows.append(
             Notification(
-                key=f"{key}:{recipient.ident}"[:200],
-                kind=kind,
-                release=release,
-                recipient=recipient.user,
-                to_email=recipient.email,
-                subject=(settings.EMAIL_SUBJECT_PREFIX + subject)[:255],
+                key=m.key[:200],
+                kind=m.kind,
+                release_id=m.release.pk if m.release is not None else m.release_id,
+                recipient=m.to.user,
+                to_email=m.to.email,
+                subject=(settings.EMAIL_SUBJECT_PREFIX + m.subject)[:255],
                 body_text=render_to_string("emails/notice.txt", ctx),
                 body_html=render_to_string("emails/notice.html", ctx),
                 next_attempt_at=now,
             )
         )
-    if not rows:
-        return 0
     keys = [r.key for r in rows]
     existing = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
-    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
     new_keys = [k for k in keys if k not in existing]
     transaction.on_commit(lambda: enqueue(new_keys))
     return len(new_keys)
 
 
+# Above this many new notices at once (a reminder sweep), one sweep task delivers them all:
+# one broker message instead of thousands.
+BULK = 20
+
+
 def enqueue(keys: list[str]) -> None:
     """Hand the new notices to a worker; if the broker is down the sweep delivers them later."""
-    from .tasks import deliver_notification
+    from .tasks import deliver_due, deliver_notification
 
+    if len(keys) > BULK:
+        try:
+            deliver_due.apply_async(retry=False)
+        except Exception:  # The broker is unreachable: the periodic sweep delivers them.
+            log.warning("broker unavailable; %s notices left for the sweep", len(keys))
+        return
     for key in keys:
         try:
             deliver_notification.apply_async(args=[key], retry=False)

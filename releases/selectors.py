@@ -108,9 +108,8 @@ def summarize(release: Release) -> ReleaseSummary:
     return summary
 
 
-def dashboard(
-    *, stage: str = "", release_type: str = "", q: str = "", page: int | str = 1
-) -> tuple[Page, list[ReleaseSummary]]:
+def dashboard(*, stage: str = "", release_type: str = "", q: str = "", page: int | str = 1) -> Page:
+    """One page of active releases as (id, revision) pairs; cards.render() draws them."""
     qs = Release.objects.active().order_by("window_start", "-created_at", "-id")
     if stage:
         qs = qs.filter(stage=stage)
@@ -118,9 +117,16 @@ def dashboard(
         qs = qs.filter(release_type=release_type)
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(version__icontains=q))
-    paginator = Paginator(_with_summary_data(qs), PAGE_SIZE)
-    current = paginator.get_page(page)
-    return current, [summarize(r) for r in current.object_list]
+    # Count and slice the plain query; the summaries' annotations and prefetches are paid
+    # only for the cards not already rendered (a count over the annotated, grouped query
+    # would scan every active release's checklist).
+    return Paginator(qs.values_list("pk", "revision"), PAGE_SIZE).get_page(page)
+
+
+def summaries(ids: list[int]) -> list[ReleaseSummary]:
+    """What the dashboard cards of these releases show, in their order, in four queries."""
+    by_id = {r.pk: r for r in _with_summary_data(Release.objects.filter(pk__in=ids))}
+    return [summarize(by_id[pk]) for pk in ids if pk in by_id]
 
 
 def recently_finished(limit: int = 5) -> QuerySet[Release]:

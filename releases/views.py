@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from signoffs.permissions import signable_gates
 
-from . import lifecycle, permissions, selectors, services
+from . import cards, lifecycle, permissions, selectors, services
 from .errors import Refused
 from .forms import (
     CommentForm,
@@ -69,7 +69,7 @@ def my_work(request: HttpRequest) -> HttpResponse:
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = DashboardFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
-    page, summaries = selectors.dashboard(
+    page = selectors.dashboard(
         stage=filters.get("stage", ""),
         release_type=filters.get("release_type", ""),
         q=filters.get("q", ""),
@@ -83,7 +83,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "summaries": summaries,
+            "cards": cards.render(list(page.object_list)),
             "finished": selectors.recently_finished(),
             "query": query.urlencode(),
         },

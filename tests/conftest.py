@@ -36,6 +36,14 @@ def _database_is_postgres_in_ci(django_db_setup: Any, django_db_blocker: Any) ->
         pytest.fail(f"CI=true needs PostgreSQL; the tests are on {connection.vendor}.")
 
 
+@pytest.fixture(autouse=True)
+def _fresh_fragment_cache() -> None:
+    # Rolled-back test data can reuse ids (SQLite does), so no card may outlive its test.
+    from django.core.cache import caches
+
+    caches["fragments"].clear()
+
+
 CHROMIUM = "/usr/bin/chromium"
 
 

@@ -1,0 +1,42 @@
+"""Dashboard cards, rendered once per release revision and kept in the "fragments" cache.
+
+A card depends only on its release's rows, and every change to them goes through a service
+that writes an audit event and bumps `Release.revision`. So the key (id, revision) can never
+name stale content, whichever process cached it; nothing has to be invalidated.
+"""
+
+from __future__ import annotations
+
+from django.core.cache import caches
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+from . import selectors
+
+TEMPLATE = "releases/_release_card.html"
+
+
+def _key(pk: int, revision: int) -> str:
+    return f"card:{pk}:{revision}"
+
+
+def render(entries: list[tuple[int, int]]) -> list[SafeString]:
+    """The cards of these (id, revision) pairs, in order, rendering only those not cached."""
+    cache = caches["fragments"]
+    keys = [_key(pk, revision) for pk, revision in entries]
+    found: dict[str, SafeString] = cache.get_many(keys)
+    missing = [pk for (pk, _), key in zip(entries, keys, strict=True) if key not in found]
+    if missing:
+        drawn = {
+            s.release.pk: render_to_string(TEMPLATE, {"s": s}) for s in selectors.summaries(missing)
+        }
+        # Filed under the revision read with the page: the summary may be newer still, never
+        # older, and a newer revision misses this key and draws itself again.
+        fresh = {
+            key: drawn[pk]
+            for (pk, _), key in zip(entries, keys, strict=True)
+            if key not in found and pk in drawn
+        }
+        cache.set_many(fresh)
+        found.update(fresh)
+    return [found[key] for key in keys if key in found]
