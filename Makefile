@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run test reliability install migrate demo lint format clean
+.PHONY: run test reliability benchmark install migrate demo lint format clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -46,6 +46,13 @@ test: install
 reliability: install
 	@url=$${DATABASE_URL:-$$($(PY) scripts/test_database_url.py)} || exit 1; \
 	DATABASE_URL=$$url RELIABILITY_REPORT=docs/reliability.md $(PY) -m pytest tests/reliability -p no:logging -q $(PYTEST_ARGS)
+
+# Seeds a scratch PostgreSQL database (octoacme_bench), serves it with gunicorn and loads it
+# with wrk; writes docs/performance.md. ARGS="--releases 10000" for the budgets' size.
+benchmark: install
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk; } \
+		|| { echo "wrk is needed: apt-get install wrk"; exit 1; }
+	$(PY) scripts/benchmark.py $(ARGS)
 
 lint: install
 	$(VENV)/bin/ruff check .

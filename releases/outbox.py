@@ -21,6 +21,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
 
 from .models import Notification, NotificationState, Release
 
@@ -77,6 +79,24 @@ def notify(
     return queue([Message(f"{key}:{r.ident}", kind, r, subject, context, release) for r in to])
 
 
+def _items(items: list[dict[str, str]]) -> dict[str, str]:
+    """A notice's list, as text and as escaped HTML.
+
+    Built here rather than by a template loop: a digest can list hundreds of gates, and a
+    sweep writes a thousand digests, where the loop cost seconds.
+    """
+    text, html = [], []
+    for item in items:
+        label, url = item["text"], item.get("url", "")
+        text.append(f"\n- {label}" + (f"\n  {url}" if url else ""))
+        html.append(
+            f'<li><a href="{escape(url)}">{escape(label)}</a></li>'
+            if url
+            else f"<li>{escape(label)}</li>"
+        )
+    return {"items_text": "".join(text), "items_html": mark_safe("".join(html))}  # escaped above
+
+
 def queue(messages: list[Message]) -> int:
     """Store many notices at once (inside the caller's transaction); deliver after commit."""
     if not messages:
@@ -86,6 +106,7 @@ def queue(messages: list[Message]) -> int:
     for m in messages:
         ctx = {
             **m.context,
+            **_items(m.context.get("items", [])),
             "recipient": m.to.user,
             "subject": m.subject,
             "site_url": settings.SITE_URL,

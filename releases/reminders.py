@@ -7,14 +7,14 @@ written, and only the claimant writes notices.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
@@ -57,9 +57,9 @@ def claim_many(keys: Iterable[str], *, now: datetime) -> set[str]:
     return {key for _, key in due}
 
 
-def _gate_url() -> Callable[[int], str]:
+def _url(name: str, anchor: str = "") -> Callable[[int], str]:
     # One reverse() for the whole sweep instead of one per gate (100,000 of them).
-    pattern = absolute(reverse("gate-detail", args=[987654321]))
+    pattern = absolute(reverse(name, args=[987654321]) + anchor)
     return lambda pk: pattern.replace("987654321", str(pk))
 
 
@@ -73,99 +73,150 @@ def _users(ids: Iterable[int]) -> dict[int, Any]:
     }
 
 
+# People per batch: each batch is one transaction whose rows and rendered emails are all
+# that the sweep holds in memory, so 100,000 pending gates cost what 200 people's do.
+PEOPLE_PER_BATCH = 200
+
+
+def _due_gates(now: datetime) -> QuerySet[SignOff]:
+    return SignOff.objects.filter(
+        release__stage=Stage.STAGING,
+        state=GateState.PENDING,
+        opened_at__lte=now - settings.SIGNOFF_REMINDER_INTERVAL,
+    )
+
+
+def _gate_of(assignment_gates: QuerySet[SignOff]) -> Exists:
+    return Exists(assignment_gates.filter(release=OuterRef("release"), role=OuterRef("role")))
+
+
+def _people(assignments: QuerySet[RoleAssignment]) -> list[int]:
+    holders = assignments.filter(holder__isnull=False).values_list("holder_id", flat=True)
+    backups = assignments.filter(backup__isnull=False).values_list("backup_id", flat=True)
+    return sorted(set(holders.distinct()) | set(backups.distinct()))
+
+
+def _batches(ids: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(ids), PEOPLE_PER_BATCH):
+        yield ids[start : start + PEOPLE_PER_BATCH]
+
+
 def send_reminders(now: datetime | None = None) -> dict[str, int]:
     """One digest per person per interval listing all their pending gates; then escalations.
 
-    Works on plain tuples, so 100,000 pending gates cost a few queries and tens of megabytes,
-    not a query and a model instance each. No .iterator(): PostgreSQL plans a server-side
-    cursor for a fast first row, which here made one query take over a minute.
+    Works through the people who owe a gate in batches, each in its own transaction, on
+    plain tuples: 100,000 pending gates cost a few queries per batch, not one per gate.
     """
     now = now or timezone.now()
-    gates = list(
-        SignOff.objects.filter(
-            release__stage=Stage.STAGING,
-            state=GateState.PENDING,
-            opened_at__lte=now - settings.SIGNOFF_REMINDER_INTERVAL,
+    due = _due_gates(now)
+    owing = RoleAssignment.objects.filter(release__stage=Stage.STAGING).filter(_gate_of(due))
+    url = _url("gate-detail")
+    digests = 0
+    for batch in _batches(_people(owing)):
+        digests += _send_digests(batch, owing, due, url, now)
+    return {"digests": digests, "escalations": escalate(now)}
+
+
+@transaction.atomic
+def _send_digests(
+    batch: list[int],
+    owing: QuerySet[RoleAssignment],
+    due: QuerySet[SignOff],
+    url: Callable[[int], str],
+    now: datetime,
+) -> int:
+    users = _users(batch)
+    claimed = {int(k.split(":")[1]) for k in claim_many((f"digest:{u}" for u in users), now=now)}
+    if not claimed:
+        return 0
+    # One join of each due gate to its role's assignment (same release, same role).
+    rows = (
+        due.annotate(
+            assignment=FilteredRelation(
+                "release__assignments", condition=Q(release__assignments__role=F("role"))
+            )
         )
+        .filter(Q(assignment__holder_id__in=claimed) | Q(assignment__backup_id__in=claimed))
         .order_by("release__window_start", "release_id", "role__position")
         .values_list(
+            "assignment__holder_id",
+            "assignment__backup_id",
             "pk",
-            "release_id",
-            "role_id",
             "release__name",
             "release__version",
             "role__name",
             "opened_at",
         )
     )
-    if not gates:
-        return {"digests": 0, "escalations": escalate(now)}
-    holders: dict[tuple[int, int], tuple[int | None, int | None]] = {
-        (release_id, role_id): (holder_id, backup_id)
-        for release_id, role_id, holder_id, backup_id in RoleAssignment.objects.filter(
-            release__stage=Stage.STAGING
-        ).values_list("release_id", "role_id", "holder_id", "backup_id")
-    }
-    owed: dict[int, list[tuple]] = defaultdict(list)
-    held: dict[int, list[int]] = defaultdict(list)  # the gates a person holds (not backs up)
-    for gate in gates:
-        holder_id, backup_id = holders.get((gate[1], gate[2]), (None, None))
-        for user_id in (holder_id, backup_id):
-            if user_id is not None:
-                owed[user_id].append(gate)
-        if holder_id is not None:
-            held[holder_id].append(gate[0])
-    users = _users(owed)
-    url = _gate_url()
-    with transaction.atomic():
-        claimed = claim_many((f"digest:{uid}" for uid in users), now=now)
-        messages = []
-        counted: list[int] = []
-        for uid, user in users.items():
-            if f"digest:{uid}" not in claimed:
-                continue
-            mine = owed[uid]
-            messages.append(
-                Message(
-                    key=f"digest:{uid}:{now.isoformat()}:u{uid}",
-                    kind="reminder_digest",
-                    to=Recipient(user.email, user),
-                    subject=f"Reminder: {len(mine)} sign-off(s) waiting for you",
-                    context={
-                        "headline": "These gates are still waiting for your decision:",
-                        "items": [
-                            {
-                                "text": f"{role} for {name} ({version}) (open since "
-                                f"{opened:%Y-%m-%d %H:%M})",
-                                "url": url(pk),
-                            }
-                            for pk, _, _, name, version, role, opened in mine
-                        ],
-                    },
-                )
+    owed: dict[int, list[dict[str, str]]] = defaultdict(list)
+    for holder_id, backup_id, gate_id, name, version, role, opened in rows:
+        item = {
+            "text": f"{role} for {name} ({version}) (open since {opened:%Y-%m-%d %H:%M})",
+            "url": url(gate_id),
+        }
+        for uid in {holder_id, backup_id} & claimed:
+            owed[uid].append(item)
+    queue(
+        [
+            Message(
+                key=f"digest:{uid}:{now.isoformat()}:u{uid}",
+                kind="reminder_digest",
+                to=Recipient(users[uid].email, users[uid]),
+                subject=f"Reminder: {len(owed[uid])} sign-off(s) waiting for you",
+                context={
+                    "headline": "These gates are still waiting for your decision:",
+                    "items": owed[uid],
+                },
             )
-            counted += held.get(uid, [])
-        queue(messages)
-        for start in range(0, len(counted), 10_000):
-            SignOff.objects.filter(pk__in=counted[start : start + 10_000]).update(
-                reminders_sent=F("reminders_sent") + 1
-            )
-    return {"digests": len(messages), "escalations": escalate(now)}
+            for uid in sorted(claimed)
+            if owed[uid]
+        ]
+    )
+    # A reminder counts toward escalation on the gates its recipient holds.
+    held = RoleAssignment.objects.filter(
+        release=OuterRef("release"), role=OuterRef("role"), holder_id__in=claimed
+    )
+    due.filter(Exists(held)).update(reminders_sent=F("reminders_sent") + 1)
+    return sum(1 for uid in claimed if owed[uid])
 
 
 def escalate(now: datetime) -> int:
-    """Tell each release's Project Manager which gates are late, at most once per interval."""
-    late_window = now + settings.SIGNOFF_ESCALATE_WINDOW
-    late: dict[int, list[tuple]] = defaultdict(list)
-    for row in (
-        SignOff.objects.filter(
-            release__stage=Stage.STAGING, state=GateState.PENDING, opened_at__isnull=False
-        )
-        .filter(
-            Q(reminders_sent__gte=settings.SIGNOFF_REMINDER_ESCALATE_AFTER)
-            | Q(release__window_start__lte=late_window)
-        )
-        .order_by("release_id", "role__position")
+    """Tell each Project Manager, in one email per interval, which of their gates are late:
+    escalated after enough reminders, or because the deployment window is less than a day off.
+    Returns how many people were told."""
+    late = SignOff.objects.filter(
+        release__stage=Stage.STAGING, state=GateState.PENDING, opened_at__isnull=False
+    ).filter(
+        Q(reminders_sent__gte=settings.SIGNOFF_REMINDER_ESCALATE_AFTER)
+        | Q(release__window_start__lte=now + settings.SIGNOFF_ESCALATE_WINDOW)
+    )
+    managing = RoleAssignment.objects.filter(
+        role__key=RoleKey.PROJECT_MANAGER, release__stage=Stage.STAGING
+    ).filter(Exists(late.filter(release=OuterRef("release"))))
+    return sum(
+        _send_escalations(batch, managing, late, now) for batch in _batches(_people(managing))
+    )
+
+
+@transaction.atomic
+def _send_escalations(
+    batch: list[int], managing: QuerySet[RoleAssignment], late: QuerySet[SignOff], now: datetime
+) -> int:
+    users = _users(batch)
+    claimed = {int(k.split(":")[1]) for k in claim_many((f"escalate:{u}" for u in users), now=now)}
+    if not claimed:
+        return 0
+    mine = managing.filter(Q(holder_id__in=claimed) | Q(backup_id__in=claimed))
+    managers: dict[int, set[int]] = defaultdict(set)
+    for release_id, holder_id, backup_id in mine.values_list(
+        "release_id", "holder_id", "backup_id"
+    ):
+        managers[release_id] |= {holder_id, backup_id} & claimed
+    url = _url("release-detail", "#gates")
+    items: dict[int, list[dict[str, str]]] = defaultdict(list)
+    for release_id, role, sent, name, version, window_start in (
+        late.filter(Exists(mine.filter(release=OuterRef("release"))))
+        .order_by("release__window_start", "release_id", "role__position")
         .values_list(
             "release_id",
             "role__name",
@@ -175,55 +226,31 @@ def escalate(now: datetime) -> int:
             "release__window_start",
         )
     ):
-        late[row[0]].append(row)
-    if not late:
-        return 0
-    managers: dict[int, list[int]] = defaultdict(list)
-    for release_id, holder_id, backup_id in RoleAssignment.objects.filter(
-        release_id__in=list(late), role__key=RoleKey.PROJECT_MANAGER
-    ).values_list("release_id", "holder_id", "backup_id"):
-        managers[release_id] += [u for u in (holder_id, backup_id) if u is not None]
-    users = _users(u for ids in managers.values() for u in ids)
-    with transaction.atomic():
-        claimed = claim_many((f"escalate:{rid}" for rid in late), now=now)
-        messages = []
-        escalated = 0
-        for release_id in sorted(late):
-            if f"escalate:{release_id}" not in claimed:
-                continue
-            escalated += 1
-            rows = late[release_id]
-            _, _, _, name, version, window_start = rows[0]
-            window = (
-                f"The deployment window opens {window_start:%Y-%m-%d %H:%M}."
-                if window_start
-                else ""
+        window = f"; window opens {window_start:%Y-%m-%d %H:%M}" if window_start else ""
+        item = {
+            "text": f"{name} ({version}): {role} ({sent} reminder(s) sent{window})",
+            "url": url(release_id),
+        }
+        for uid in managers[release_id]:
+            items[uid].append(item)
+    queue(
+        [
+            Message(
+                key=f"escalate:{uid}:{now.isoformat()}:u{uid}",
+                kind="escalation",
+                to=Recipient(users[uid].email, users[uid]),
+                subject=f"Escalation: {len(items[uid])} sign-off(s) late on releases you manage",
+                context={
+                    "headline": "As Project Manager, you may want to chase these pending "
+                    "sign-offs:",
+                    "items": items[uid],
+                },
             )
-            link = absolute(reverse("release-detail", args=[release_id]) + "#gates")
-            for uid in dict.fromkeys(managers.get(release_id, [])):
-                if uid not in users:
-                    continue
-                messages.append(
-                    Message(
-                        key=f"escalate:{release_id}:{now.isoformat()}:u{uid}",
-                        kind="escalation",
-                        to=Recipient(users[uid].email, users[uid]),
-                        subject=f"Escalation: {len(rows)} sign-off(s) late on {name} ({version})",
-                        context={
-                            "headline": f"These gates of {name} ({version}) are still pending. "
-                            f"{window}",
-                            "items": [
-                                {"text": f"{role} ({sent} reminder(s) sent)"}
-                                for _, role, sent, *_ in rows
-                            ],
-                            "link": link,
-                            "link_text": "Open the release",
-                        },
-                        release_id=release_id,
-                    )
-                )
-        queue(messages)
-    return escalated
+            for uid in sorted(claimed)
+            if items[uid]
+        ]
+    )
+    return sum(1 for uid in claimed if items[uid])
 
 
 def run_follow_ups(now: datetime | None = None) -> dict[str, int]:

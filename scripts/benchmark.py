@@ -330,6 +330,20 @@ def time_sweep(people: int) -> dict[str, float]:
     }
 
 
+def make_every_gate_late() -> None:
+    from django.conf import settings
+
+    from releases.models import Notification, Throttle
+    from signoffs.models import SignOff
+
+    SignOff.objects.filter(release__name__startswith="Sweep").update(
+        reminders_sent=settings.SIGNOFF_REMINDER_ESCALATE_AFTER
+    )
+    Throttle.objects.all().delete()
+    Notification.objects.all().delete()
+    analyze()
+
+
 def run_sweep_in_fresh_process(url: str, people: int) -> dict[str, float]:
     # A new process, like a worker's, so the peak RSS is the sweep's and not the seeding's.
     out = subprocess.run(
@@ -442,53 +456,64 @@ def main() -> None:
     seed_sweep(args.sweep_gates, args.sweep_people)
     sweep = run_sweep_in_fresh_process(url, args.sweep_people)
     print("reminder sweep:", sweep)
-    write_report(args, results, sweep, data, seeded_in)
+    # A day later every gate has had its reminders: the same digests, plus one escalation to
+    # each Project Manager.
+    make_every_gate_late()
+    escalating = run_sweep_in_fresh_process(url, args.sweep_people)
+    print("reminder sweep with escalations:", escalating)
+    write_report(args, results, sweep, escalating, data, seeded_in)
 
 
 def write_report(
-    args: argparse.Namespace, results: dict, sweep: dict, data: dict, seeded_in: float
+    args: argparse.Namespace,
+    results: dict,
+    sweep: dict,
+    escalating: dict,
+    data: dict,
+    seeded_in: float,
 ) -> None:
     bare, insert = results["bare Django view"]["rps"], results["bare view inserting one row"]["rps"]
     admin, dash = results["admin release changelist"]["rps"], results["dashboard"]["rps"]
     post = results["sign-off POST"]["rps"]
+    slowest = max(sweep["seconds"], escalating["seconds"])
+    heaviest = max(sweep["process peak RSS MB"], escalating["process peak RSS MB"])
     budgets = [
-        ("dashboard ≥ 2x admin changelist", dash / admin, 2.0, f"{dash / admin:.2f}x"),
-        ("dashboard ≥ 0.25x bare view", dash / bare, 0.25, f"{dash / bare:.2f}x"),
-        ("sign-off POST ≥ 0.3x one-row insert", post / insert, 0.3, f"{post / insert:.2f}x"),
+        ("dashboard ≥ 2x admin changelist", dash / admin >= 2, f"{dash / admin:.2f}x"),
+        ("dashboard ≥ 0.25x bare view", dash / bare >= 0.25, f"{dash / bare:.2f}x"),
+        ("sign-off POST ≥ 0.3x one-row insert", post / insert >= 0.3, f"{post / insert:.2f}x"),
         (
             "dashboard p95 < 100 ms",
-            100 / max(results["dashboard"]["p95_ms"], 0.001),
-            1.0,
+            results["dashboard"]["p95_ms"] < 100,
             f"{results['dashboard']['p95_ms']:.1f} ms",
         ),
-        ("reminder sweep < 10 s", 10 / max(sweep["seconds"], 0.001), 1.0, f"{sweep['seconds']} s"),
+        ("reminder sweep < 10 s (slower of the two)", slowest < 10, f"{slowest} s"),
         (
-            "reminder sweep < 200 MB",
-            200 / max(sweep["process peak RSS MB"], 0.001),
-            1.0,
-            f"{sweep['process peak RSS MB']} MB peak RSS of the whole process",
+            "reminder sweep < 200 MB (peak RSS of the whole process)",
+            heaviest < 200,
+            f"{heaviest} MB",
         ),
         (
             "one digest per person",
-            1.0 if sweep["digests"] == sweep["people"] else 0.0,
-            1.0,
-            f"{sweep['digests']} digests for {sweep['people']} people",
+            sweep["digests"] == escalating["digests"] == sweep["people"],
+            f"{sweep['digests']} and {escalating['digests']} digests for {sweep['people']} people",
         ),
     ]
     lines = [
         "# Performance",
         "",
-        f"Written by `scripts/benchmark.py --releases {args.releases}` on "
-        f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC; machine: {platform.node()}, "
-        f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-        "PostgreSQL and Redis on the same machine. gunicorn with 2 workers and wrk "
-        f"(2 threads, 8 connections, {args.seconds} s per endpoint after a 2 s warm-up) share "
-        "the same 2 cores, so absolute figures are low; the ratios, measured in one run, are "
-        "what the budgets compare.",
+        f'Written by `make benchmark ARGS="--releases {args.releases}"` '
+        f"(scripts/benchmark.py) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: "
+        f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}, Python "
+        f"{platform.python_version()}, PostgreSQL and Redis on the same machine. gunicorn with 2 "
+        f"workers and wrk (2 threads, 8 connections, {args.seconds} s per endpoint after a 2 s "
+        "warm-up) share those cores, so the absolute figures are low; the ratios, measured in "
+        "one run, are what the budgets compare.",
         "",
         f"Data: {data['releases']} releases ({data['gates']} gates, with checklists, hand-offs, "
         f"assignments, guardian rows and audit events), {data['users']} users; seeded in "
-        f"{seeded_in:.0f} s.",
+        f"{seeded_in:.0f} s. Most releases are closed, as in a team's history; 5% are in staging.",
+        "",
+        "## Requests",
         "",
         "| endpoint | requests/s | p50 ms | p95 ms | errors | vs bare view |",
         "| --- | --- | --- | --- | --- | --- |",
@@ -498,11 +523,30 @@ def write_report(
             f"| {name} | {r['rps']:.1f} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} | "
             f"{r['errors']} | {r['rps'] / bare:.2f}x |"
         )
-    lines += ["", "## Reminder sweep", "", "| figure | value |", "| --- | --- |"]
-    lines += [f"| {k} | {v} |" for k, v in sweep.items()]
+    signing = results["sign-off POST"]
+    lines += [
+        "",
+        f"Sign-off POST: {signing['decisions']} decisions recorded in the database for "
+        f"{signing['requests']} requests (approve, then revoke, cycling over "
+        f"{len(data['signable'])} QA Lead gates, each form carrying the gate's revision).",
+        "",
+        "## Reminder sweep",
+        "",
+        f"{args.sweep_gates:,} pending gates held by {args.sweep_people:,} people, run once as "
+        "the beat task runs it, in a fresh process: first when every gate is a day overdue "
+        "(digests only), then a day later when every gate has had its reminders (digests plus "
+        "one escalation to each Project Manager).",
+        "",
+        "| figure | first sweep | with escalations |",
+        "| --- | --- | --- |",
+    ]
+    lines += [f"| {k} | {v} | {escalating[k]} |" for k, v in sweep.items()]
     lines += ["", "## Budgets", "", "| budget | measured | met |", "| --- | --- | --- |"]
-    for name, ratio, needed, shown in budgets:
-        lines.append(f"| {name} | {shown} | {'yes' if ratio >= needed else 'NO'} |")
+    for name, met, shown in budgets:
+        lines.append(f"| {name} | {shown} | {'yes' if met else 'NO'} |")
+    notes = ROOT / "docs" / "performance-notes.md"
+    if notes.exists():
+        lines += ["", notes.read_text().strip()]
     Path(args.output).write_text("\n".join(lines) + "\n")
     print(f"wrote {args.output}")
 

@@ -259,6 +259,31 @@ class TestReminders:
             "QA Lead (2 reminder(s) sent)" in Notification.objects.get(kind="escalation").body_text
         )
 
+    def test_batches_of_people_still_make_one_digest_each_listing_every_gate(
+        self, team, build, settings, monkeypatch
+    ):
+        monkeypatch.setattr(reminders, "PEOPLE_PER_BATCH", 2)  # 7 people: 4 batches
+        settings.SIGNOFF_REMINDER_ESCALATE_AFTER = 1
+        start = timezone.now()
+        releases = [build.staging() for _ in range(3)]
+        with time_machine.travel(start + timedelta(hours=25)):
+            assert reminders.send_reminders() == {"digests": 7, "escalations": 1}
+            assert reminders.send_reminders() == {"digests": 0, "escalations": 0}
+        digests = Notification.objects.filter(kind="reminder_digest")
+        assert sorted(digests.values_list("to_email", flat=True)) == sorted(
+            [email(k) for k in (QA, DEVOPS, BA, UX, CSM, PROD)] + [email("qa-backup")]
+        )
+        for digest in digests:
+            assert digest.body_text.count("/gates/") == 3, digest.to_email
+        # The Project Manager hears once about every late gate of the three releases.
+        (escalation,) = Notification.objects.filter(kind="escalation")
+        assert escalation.to_email == email(PM)
+        for release in releases:
+            assert f"{release.name} ({release.version}): QA Lead (1 reminder(s) sent" in (
+                escalation.body_text
+            )
+        assert escalation.body_text.count("/releases/") == 18
+
     def test_it_escalates_at_once_when_the_window_is_under_a_day_away(self, team, build):
         build.staging(window_start=timezone.now() + timedelta(hours=20))
         assert reminders.send_reminders()["escalations"] == 1
