@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 
 from signoffs.models import GateState, SignOff
@@ -180,12 +182,42 @@ def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
     return release, summarize(release)
 
 
+# Each list on My work shows at most this many rows (most urgent first) and says how many
+# there are: someone holding a role on hundreds of releases still gets a page in a blink.
+MY_WORK_LIMIT = 50
+
+
+@dataclass
+class Listing:
+    rows: list
+    total: int
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
+
+
+def _first(qs: QuerySet, limit: int = MY_WORK_LIMIT) -> Listing:
+    """The first `limit` rows and the total, in one query (a window count over the rows)."""
+    rows = list(qs.annotate(listing_total=Window(Count("pk")))[:limit])
+    return Listing(rows, rows[0].listing_total if rows else 0)
+
+
 @dataclass
 class MyWork:
-    gates: list[SignOff]
-    items: list[ChecklistItem]
-    to_send: list[Handoff]
-    to_acknowledge: list[Handoff]
+    gates: Listing
+    items: Listing
+    to_send: Listing
+    to_acknowledge: Listing
     now: datetime
 
     @property
@@ -209,14 +241,14 @@ def _phase_open(phases: dict[str, frozenset[str]], phase_field: str) -> Q:
 
 
 def my_work(user: AbstractBaseUser) -> MyWork:
-    gates = list(
+    gates = _first(
         signable_gates(user)
         .filter(release__stage=Stage.STAGING, opened_at__isnull=False)
         .exclude(state=GateState.APPROVED)
         .select_related("release", "role")
         .order_by("opened_at", "id")
     )
-    items = list(
+    items = _first(
         ChecklistItem.objects.filter(
             _held(user, "template__owner"),
             _phase_open(lifecycle.PHASE_STAGES, "template__phase"),
@@ -226,7 +258,7 @@ def my_work(user: AbstractBaseUser) -> MyWork:
         .select_related("release", "template__owner")
         .order_by("release__window_start", "release_id", "template__group", "template__position")
     )
-    to_send = list(
+    to_send = _first(
         Handoff.objects.filter(
             _held(user, "template__from_role"),
             _phase_open(lifecycle.HANDOFF_PHASE_STAGES, "template__phase"),
@@ -235,7 +267,7 @@ def my_work(user: AbstractBaseUser) -> MyWork:
         .select_related("release", "template__from_role", "template__to_role")
         .order_by("due_at", "release_id", "template__position")
     )
-    to_acknowledge = list(
+    to_acknowledge = _first(
         Handoff.objects.filter(_held(user, "template__to_role"), state=HandoffState.SENT)
         .exclude(release__stage__in=FINISHED)
         .select_related("release", "template__from_role", "template__to_role", "sent_by")

@@ -38,12 +38,12 @@ MAX_COMMENT = 5000
 
 
 def _lock(gate_id: int) -> tuple[Release, SignOff]:
-    try:
-        release_id = SignOff.objects.values_list("release_id", flat=True).get(pk=gate_id)
-    except SignOff.DoesNotExist:
-        raise Refused("This sign-off gate does not exist.") from None
-    release = Release.objects.select_for_update(of=("self",)).get(pk=release_id)
-    gate = SignOff.objects.select_for_update(of=("self",)).select_related("role").get(pk=gate_id)
+    """Lock the gate's release (every change to a release's gates takes this lock first),
+    then read the gate under it."""
+    release = Release.objects.select_for_update(of=("self",)).filter(signoffs__pk=gate_id).first()
+    if release is None:
+        raise Refused("This sign-off gate does not exist.")
+    gate = SignOff.objects.select_related("role").get(pk=gate_id)
     return release, gate
 
 
@@ -105,13 +105,11 @@ def _set_state(
     )
 
 
-def _sync_checklist(release: Release) -> None:
+def _sync_checklist(release: Release, gates: list[SignOff] | None = None) -> None:
     """The seven sign-off checklist items tick themselves from their gates."""
-    approved_roles = set(
-        SignOff.objects.filter(release=release, state=GateState.APPROVED).values_list(
-            "role_id", flat=True
-        )
-    )
+    if gates is None:
+        gates = list(SignOff.objects.filter(release=release))
+    approved_roles = {g.role_id for g in gates if g.state == GateState.APPROVED}
     items = ChecklistItem.objects.filter(
         release=release, template__kind=ChecklistKind.GATE
     ).select_related("template")
@@ -142,19 +140,14 @@ def _role_gates(release: Release) -> list[SignOff]:
     ]
 
 
-def _final_gate(release: Release) -> SignOff:
-    return (
-        SignOff.objects.select_for_update(of=("self",))
-        .select_related("role")
-        .get(release=release, role__key=FINAL_GATE)
-    )
-
-
 def _after_change(release: Release, *, actor: AbstractBaseUser | None, now: datetime) -> None:
     """Keep the Project Manager's gate, the release stage and the checklist consistent."""
-    final = _final_gate(release)
+    # One read of all seven gates; the release lock (taken by every caller) already keeps
+    # them from changing under us, so the final gate needs no lock of its own.
+    gates = list(SignOff.objects.filter(release=release).select_related("role"))
+    final = next(g for g in gates if g.role.key == FINAL_GATE)
     final.release = release
-    six_approved = all(g.state == GateState.APPROVED for g in _role_gates(release))
+    six_approved = all(g.state == GateState.APPROVED for g in gates if g is not final)
     if six_approved and final.opened_at is None:
         final.opened_at = now
         final.save(update_fields=["opened_at"])
@@ -188,7 +181,7 @@ def _after_change(release: Release, *, actor: AbstractBaseUser | None, now: date
             now=now,
             comment="A gate is no longer approved; sign-off continues.",
         )
-    _sync_checklist(release)
+    _sync_checklist(release, gates)
 
 
 def open_gates(
