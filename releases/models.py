@@ -181,6 +181,14 @@ class Release(models.Model):
         indexes = [
             models.Index(fields=["stage", "-created_at"]),
             models.Index(fields=["-deployed_at"]),
+            # The dashboard: the few active releases among thousands finished, in its order,
+            # and the recently finished list.
+            models.Index(
+                fields=["window_start", "-created_at", "-id"],
+                condition=Q(stage__in=["planning", "staging", "approved", "deployed"]),
+                name="release_active_dashboard_idx",
+            ),
+            models.Index(fields=["-updated_at"], name="release_updated_idx"),
         ]
 
     def __str__(self) -> str:
