@@ -438,6 +438,7 @@ def main() -> None:
                 reset_gates(data["signable"])
             wrk(base + path, 2, cookie, **extra)  # warm-up
             if signing:
+                time.sleep(1)  # let the warm-up's last requests finish before the reset
                 reset_gates(data["signable"])
                 before = decisions()
             results[name] = wrk(base + path, args.seconds, cookie, **extra)
