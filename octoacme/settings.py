@@ -196,6 +196,8 @@ if CELERY_BROKER_URL.startswith("filesystem://"):
         "data_folder_out": _queue_dir,
         "processed_folder": _queue_dir,
         "store_processed": False,
+        # kombu keeps its exchange table in ./control unless told otherwise.
+        "control_folder": str(VAR_DIR / "broker" / "control"),
     }
 elif CELERY_BROKER_URL.startswith("redis"):
     # Fail fast when Redis is away: the outbox sweep delivers once it is back.
