@@ -62,7 +62,6 @@ class Message:
     to: Recipient
     subject: str
     context: dict[str, object]
-    release: Release | None = None
     release_id: int | None = None
 
 
@@ -76,7 +75,8 @@ def notify(
     context: dict[str, object],
 ) -> int:
     """Queue one email per recipient; `key` names the event. Returns how many were new."""
-    return queue([Message(f"{key}:{r.ident}", kind, r, subject, context, release) for r in to])
+    release_id = release.pk if release is not None else None
+    return queue([Message(f"{key}:{r.ident}", kind, r, subject, context, release_id) for r in to])
 
 
 def _items(items: list[dict[str, str]]) -> dict[str, str]:
@@ -115,7 +115,7 @@ def queue(messages: list[Message]) -> int:
             Notification(
                 key=m.key[:200],
                 kind=m.kind,
-                release_id=m.release.pk if m.release is not None else m.release_id,
+                release_id=m.release_id,
                 recipient=m.to.user,
                 to_email=m.to.email,
                 subject=(settings.EMAIL_SUBJECT_PREFIX + m.subject)[:255],

@@ -78,18 +78,6 @@ def _users(ids: Iterable[int]) -> dict[int, Any]:
 PEOPLE_PER_BATCH = 200
 
 
-def _due_gates(now: datetime) -> QuerySet[SignOff]:
-    return SignOff.objects.filter(
-        release__stage=Stage.STAGING,
-        state=GateState.PENDING,
-        opened_at__lte=now - settings.SIGNOFF_REMINDER_INTERVAL,
-    )
-
-
-def _gate_of(assignment_gates: QuerySet[SignOff]) -> Exists:
-    return Exists(assignment_gates.filter(release=OuterRef("release"), role=OuterRef("role")))
-
-
 def _people(assignments: QuerySet[RoleAssignment]) -> list[int]:
     holders = assignments.filter(holder__isnull=False).values_list("holder_id", flat=True)
     backups = assignments.filter(backup__isnull=False).values_list("backup_id", flat=True)
@@ -108,25 +96,57 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
     plain tuples: 100,000 pending gates cost a few queries per batch, not one per gate.
     """
     now = now or timezone.now()
-    due = _due_gates(now)
-    owing = RoleAssignment.objects.filter(release__stage=Stage.STAGING).filter(_gate_of(due))
+    due = SignOff.objects.filter(
+        release__stage=Stage.STAGING,
+        state=GateState.PENDING,
+        opened_at__lte=now - settings.SIGNOFF_REMINDER_INTERVAL,
+    )
+    owing = RoleAssignment.objects.filter(
+        Exists(due.filter(release=OuterRef("release"), role=OuterRef("role")))
+    )
     url = _url("gate-detail")
-    digests = 0
-    for batch in _batches(_people(owing)):
-        digests += _send_digests(batch, owing, due, url, now)
+    digests = sum(_send_digests(batch, due, url, now) for batch in _batches(_people(owing)))
     return {"digests": digests, "escalations": escalate(now)}
+
+
+def _claim_people(name: str, batch: list[int], now: datetime) -> tuple[dict[int, Any], set[int]]:
+    """The batch's reachable users, and those of them whose `name` throttle this run claimed."""
+    users = _users(batch)
+    keys = claim_many((f"{name}:{uid}" for uid in users), now=now)
+    return users, {int(key.split(":")[1]) for key in keys}
+
+
+def _queue_lists(
+    name: str,
+    kind: str,
+    users: dict[int, Any],
+    lists: dict[int, list[dict[str, str]]],
+    *,
+    subject: Callable[[int], str],
+    headline: str,
+    now: datetime,
+) -> int:
+    """One email per person whose list is not empty; returns how many."""
+    messages = [
+        Message(
+            key=f"{name}:{uid}:{now.isoformat()}:u{uid}",
+            kind=kind,
+            to=Recipient(users[uid].email, users[uid]),
+            subject=subject(len(items)),
+            context={"headline": headline, "items": items},
+        )
+        for uid, items in sorted(lists.items())
+        if items
+    ]
+    queue(messages)
+    return len(messages)
 
 
 @transaction.atomic
 def _send_digests(
-    batch: list[int],
-    owing: QuerySet[RoleAssignment],
-    due: QuerySet[SignOff],
-    url: Callable[[int], str],
-    now: datetime,
+    batch: list[int], due: QuerySet[SignOff], url: Callable[[int], str], now: datetime
 ) -> int:
-    users = _users(batch)
-    claimed = {int(k.split(":")[1]) for k in claim_many((f"digest:{u}" for u in users), now=now)}
+    users, claimed = _claim_people("digest", batch, now)
     if not claimed:
         return 0
     # One join of each due gate to its role's assignment (same release, same role).
@@ -156,28 +176,21 @@ def _send_digests(
         }
         for uid in {holder_id, backup_id} & claimed:
             owed[uid].append(item)
-    queue(
-        [
-            Message(
-                key=f"digest:{uid}:{now.isoformat()}:u{uid}",
-                kind="reminder_digest",
-                to=Recipient(users[uid].email, users[uid]),
-                subject=f"Reminder: {len(owed[uid])} sign-off(s) waiting for you",
-                context={
-                    "headline": "These gates are still waiting for your decision:",
-                    "items": owed[uid],
-                },
-            )
-            for uid in sorted(claimed)
-            if owed[uid]
-        ]
+    sent = _queue_lists(
+        "digest",
+        "reminder_digest",
+        users,
+        owed,
+        subject=lambda n: f"Reminder: {n} sign-off(s) waiting for you",
+        headline="These gates are still waiting for your decision:",
+        now=now,
     )
     # A reminder counts toward escalation on the gates its recipient holds.
     held = RoleAssignment.objects.filter(
         release=OuterRef("release"), role=OuterRef("role"), holder_id__in=claimed
     )
     due.filter(Exists(held)).update(reminders_sent=F("reminders_sent") + 1)
-    return sum(1 for uid in claimed if owed[uid])
+    return sent
 
 
 def escalate(now: datetime) -> int:
@@ -202,8 +215,7 @@ def escalate(now: datetime) -> int:
 def _send_escalations(
     batch: list[int], managing: QuerySet[RoleAssignment], late: QuerySet[SignOff], now: datetime
 ) -> int:
-    users = _users(batch)
-    claimed = {int(k.split(":")[1]) for k in claim_many((f"escalate:{u}" for u in users), now=now)}
+    users, claimed = _claim_people("escalate", batch, now)
     if not claimed:
         return 0
     mine = managing.filter(Q(holder_id__in=claimed) | Q(backup_id__in=claimed))
@@ -233,24 +245,15 @@ def _send_escalations(
         }
         for uid in managers[release_id]:
             items[uid].append(item)
-    queue(
-        [
-            Message(
-                key=f"escalate:{uid}:{now.isoformat()}:u{uid}",
-                kind="escalation",
-                to=Recipient(users[uid].email, users[uid]),
-                subject=f"Escalation: {len(items[uid])} sign-off(s) late on releases you manage",
-                context={
-                    "headline": "As Project Manager, you may want to chase these pending "
-                    "sign-offs:",
-                    "items": items[uid],
-                },
-            )
-            for uid in sorted(claimed)
-            if items[uid]
-        ]
+    return _queue_lists(
+        "escalate",
+        "escalation",
+        users,
+        items,
+        subject=lambda n: f"Escalation: {n} sign-off(s) late on releases you manage",
+        headline="As Project Manager, you may want to chase these pending sign-offs:",
+        now=now,
     )
-    return sum(1 for uid in claimed if items[uid])
 
 
 def run_follow_ups(now: datetime | None = None) -> dict[str, int]:
