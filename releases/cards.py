@@ -16,27 +16,19 @@ from . import selectors
 TEMPLATE = "releases/_release_card.html"
 
 
-def _key(pk: int, revision: int) -> str:
-    return f"card:{pk}:{revision}"
-
-
 def render(entries: list[tuple[int, int]]) -> list[SafeString]:
     """The cards of these (id, revision) pairs, in order, rendering only those not cached."""
     cache = caches["fragments"]
-    keys = [_key(pk, revision) for pk, revision in entries]
-    found: dict[str, SafeString] = cache.get_many(keys)
-    missing = [pk for (pk, _), key in zip(entries, keys, strict=True) if key not in found]
+    keys = {pk: f"card:{pk}:{revision}" for pk, revision in entries}
+    found: dict[str, SafeString] = cache.get_many(keys.values())
+    missing = [pk for pk, key in keys.items() if key not in found]
     if missing:
-        drawn = {
-            s.release.pk: render_to_string(TEMPLATE, {"s": s}) for s in selectors.summaries(missing)
-        }
         # Filed under the revision read with the page: the summary may be newer still, never
         # older, and a newer revision misses this key and draws itself again.
         fresh = {
-            key: drawn[pk]
-            for (pk, _), key in zip(entries, keys, strict=True)
-            if key not in found and pk in drawn
+            keys[s.release.pk]: render_to_string(TEMPLATE, {"s": s})
+            for s in selectors.summaries(missing)
         }
         cache.set_many(fresh)
         found.update(fresh)
-    return [found[key] for key in keys if key in found]
+    return [found[key] for key in keys.values() if key in found]
