@@ -5,6 +5,7 @@ local i = 0
 local mode = os.getenv("BENCH_MODE") or "get"
 local csrf = os.getenv("BENCH_CSRF") or ""
 local threads = 0
+local nthreads = tonumber(os.getenv("BENCH_THREADS") or "2")
 
 -- Each wrk thread decides its own share of the gates, so two threads never race for one.
 function setup(thread)
@@ -16,7 +17,7 @@ function init(args)
   if mode ~= "signoff" then return end
   local n = 0
   for id in string.gmatch(os.getenv("BENCH_GATES") or "", "%d+") do
-    if n % 2 == tid then
+    if n % nthreads == tid then
       gates[#gates + 1] = id
       revisions[id] = 0
     end

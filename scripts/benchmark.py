@@ -30,6 +30,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 DB = "octoacme_bench"
 BROKER = "redis://127.0.0.1:6379/12"
+WRK_THREADS = 2
 sys.path.insert(0, str(ROOT))
 
 
@@ -222,7 +223,7 @@ def wrk(url: str, seconds: int, cookie: str = "", **env: str) -> dict[str, float
     out = subprocess.run(
         [
             "wrk",
-            "-t2",
+            f"-t{WRK_THREADS}",
             "-c8",
             f"-d{seconds}s",
             "--timeout",
@@ -235,7 +236,7 @@ def wrk(url: str, seconds: int, cookie: str = "", **env: str) -> dict[str, float
         ],
         capture_output=True,
         text=True,
-        env={**os.environ, **env},
+        env={**os.environ, "BENCH_THREADS": str(WRK_THREADS), **env},
         check=True,
     ).stdout
     return json.loads(re.search(r"BENCH (\{.*\})", out).group(1))
@@ -414,6 +415,8 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.2)
+        else:
+            sys.exit("gunicorn did not start: nothing answered /healthz in 20 s")
         csrf = secrets.token_hex(16)
         qa, admin = session_cookie(data["qa"], csrf), session_cookie(data["admin"], csrf)
         gates = " ".join(str(g) for g in data["signable"])
@@ -506,9 +509,9 @@ def write_report(
         f"(scripts/benchmark.py) on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC. Machine: "
         f"{platform.machine()}, {os.cpu_count()} cores, {platform.system()}, Python "
         f"{platform.python_version()}, PostgreSQL and Redis on the same machine. gunicorn with 2 "
-        f"workers and wrk (2 threads, 8 connections, {args.seconds} s per endpoint after a 2 s "
-        "warm-up) share those cores, so the absolute figures are low; the ratios, measured in "
-        "one run, are what the budgets compare.",
+        f"workers and wrk ({WRK_THREADS} threads, 8 connections, {args.seconds} s per endpoint "
+        "after a 2 s warm-up) share those cores, so the absolute figures are low; the ratios, "
+        "measured in one run, are what the budgets compare.",
         "",
         f"Data: {data['releases']} releases ({data['gates']} gates, with checklists, hand-offs, "
         f"assignments, guardian rows and audit events), {data['users']} users; seeded in "

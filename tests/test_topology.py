@@ -28,7 +28,7 @@ from signoffs import services as gate_services
 from signoffs.models import SignOff
 
 from .conftest import celery_broker
-from .processes import ROOT, free_port, run_database_url, start, stop, wait_for
+from .processes import ROOT, free_port, run_database_url, start, start_worker, stop, wait_for
 
 pytestmark = [
     pytest.mark.postgres,
@@ -91,44 +91,31 @@ def stack(tmp_path: Path, settings: Any) -> Iterator[Stack]:
 
         with app.connection_for_write() as conn:
             conn.default_channel.client.flushdb()
-        s.start(
-            "gunicorn",
-            "gunicorn",
-            "octoacme.wsgi",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{s.port}",
-            "--access-logfile",
-            "-",
-        )
-        s.start(
-            "worker",
-            "celery",
-            "-A",
-            "octoacme",
-            "worker",
-            "--pool",
-            "solo",
-            "--without-mingle",
-            "--without-gossip",
-            "--loglevel",
-            "INFO",
-            "--hostname",
-            f"topology-{os.getpid()}@%h",
-        )
-        s.start(
-            "beat",
-            "celery",
-            "-A",
-            "octoacme",
-            "beat",
-            "--loglevel",
-            "INFO",
-            "--schedule",
-            str(tmp_path / "beat-schedule"),
-        )
+        # Started inside the try, so a worker that never gets ready still stops the rest.
         try:
+            s.start(
+                "gunicorn",
+                "gunicorn",
+                "octoacme.wsgi",
+                "--workers",
+                "2",
+                "--bind",
+                f"127.0.0.1:{s.port}",
+                "--access-logfile",
+                "-",
+            )
+            s.start(
+                "beat",
+                "celery",
+                "-A",
+                "octoacme",
+                "beat",
+                "--loglevel",
+                "INFO",
+                "--schedule",
+                str(tmp_path / "beat-schedule"),
+            )
+            s.procs["worker"] = start_worker(env=s.env, log=s.logs / "worker.log", name="topology")
             yield s
         finally:
             s.stop()
@@ -200,7 +187,6 @@ def test_sign_in_and_approve_over_http_and_the_notice_is_delivered(stack):
         60,
         "gunicorn to be ready",
     )
-    wait_for(lambda: "ready." in stack.log("worker"), 60, "the worker to be ready")
 
     browser = Browser(stack.base)
     status, page = browser.get("/signin/")

@@ -35,6 +35,17 @@ def email(username: str) -> str:
     return f"{username}@example.com"
 
 
+def notify_qa(team: Any, key: str) -> None:
+    """One plain test notice to the QA Lead, for event `key`."""
+    outbox.notify(
+        key=key,
+        kind="test",
+        to=outbox.recipients([team[QA]]),
+        subject="Hi",
+        context={"headline": "x"},
+    )
+
+
 class RefusingSMTP(socketserver.BaseRequestHandler):
     """A real SMTP peer on loopback that turns every client away (554)."""
 
@@ -123,23 +134,11 @@ class TestEvents:
 class TestDelivery:
     def test_one_event_makes_one_notice_per_person(self, team):
         for _ in range(2):
-            outbox.notify(
-                key="same-event",
-                kind="test",
-                to=outbox.recipients([team[QA]]),
-                subject="Hi",
-                context={"headline": "x"},
-            )
+            notify_qa(team, "same-event")
         assert Notification.objects.count() == 1
 
     def test_delivering_twice_sends_once(self, team):
-        outbox.notify(
-            key="e1",
-            kind="test",
-            to=outbox.recipients([team[QA]]),
-            subject="Hi",
-            context={"headline": "x"},
-        )
+        notify_qa(team, "e1")
         key = Notification.objects.get().key
         assert outbox.deliver(key) == "sent"
         assert outbox.deliver(key) == "skipped"
@@ -172,13 +171,7 @@ class TestDelivery:
         self, team, refusing_smtp, settings
     ):
         settings.NOTIFICATION_MAX_TRIES = 3
-        outbox.notify(
-            key="e",
-            kind="test",
-            to=outbox.recipients([team[QA]]),
-            subject="Hi",
-            context={"headline": "x"},
-        )
+        notify_qa(team, "e")
         now = timezone.now()
         for hour in range(3):
             with time_machine.travel(now + timedelta(hours=hour)):
@@ -203,13 +196,7 @@ class TestDelivery:
         assert len([m for m in mail.outbox if "rejected" in m.subject]) == 2
 
     def test_a_notice_held_by_a_dead_worker_is_sent_after_its_lease(self, team):
-        outbox.notify(
-            key="e",
-            kind="test",
-            to=outbox.recipients([team[QA]]),
-            subject="Hi",
-            context={"headline": "x"},
-        )
+        notify_qa(team, "e")
         Notification.objects.update(state=NotificationState.SENDING, claimed_at=timezone.now())
         assert outbox.sweep()["sent"] == 0
         with time_machine.travel(timezone.now() + timedelta(minutes=11)):
@@ -327,13 +314,7 @@ class TestFollowUps:
 @pytest.mark.django_db(transaction=True)
 def test_two_sweeps_at_once_send_each_notice_once(seeded, team):
     for i in range(30):
-        outbox.notify(
-            key=f"e{i}",
-            kind="test",
-            to=outbox.recipients([team[QA]]),
-            subject="Hi",
-            context={"headline": "x"},
-        )
+        notify_qa(team, f"e{i}")
     # notify() ran outside a transaction, so its eager delivery already happened: put the
     # rows back to pending to have something for the two sweeps to fight over.
     Notification.objects.update(state=NotificationState.PENDING, sent_at=None, tries=0)
