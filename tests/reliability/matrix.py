@@ -7,9 +7,7 @@ stage not listed -> a refusal that changes nothing; otherwise the action takes e
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from releases.models import RoleKey
 
@@ -36,8 +34,6 @@ class Action:
     role: str  # whose holder/backup the "holder"/"backup" kinds are
     may: frozenset[str]  # actor kinds allowed
     when: frozenset[str]  # stages in which it succeeds
-    # Filled in by the test: how to find the target, prepare it, post, and see the effect.
-    details: dict[str, Callable[..., Any]] = field(default_factory=dict, compare=False)
 
 
 def _a(name: str, role: str, may: set[str], when: set[str]) -> Action:

@@ -43,7 +43,7 @@ def sink() -> Iterator[Sink]:
 
 class Workers:
     def __init__(self, tmp: Path, broker: str, sink: Sink) -> None:
-        self.tmp, self.broker, self.procs = tmp, broker, []
+        self.tmp, self.procs = tmp, []
         self.env = {
             **os.environ,
             "DATABASE_URL": run_database_url(),
