@@ -13,6 +13,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
+from django.shortcuts import redirect
 from django.utils import timezone
 
 from signoffs.models import SignOff
@@ -111,17 +112,36 @@ class GateInline(admin.TabularInline):
 
 
 class ReleaseAdminForm(forms.ModelForm):
+    # The same confirmation the edit page asks before a save turns approvals stale.
+    confirm_stale = forms.BooleanField(
+        required=False, label="Yes, save and turn the approvals stale"
+    )
+
     class Meta:
         model = Release
         fields = list(Release.EDITABLE_FIELDS)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if self.errors or not data.get("version") or not data.get("release_type"):
+        if self.errors:
             return data
-        versions.validate(
-            version=data["version"], release_type=data["release_type"], exclude_pk=self.instance.pk
+        versions.validate_change(
+            self.instance if self.instance.pk else None,
+            version=data.get("version", self.instance.version),
+            release_type=data.get("release_type", self.instance.release_type),
         )
+        # Read now: once the form is valid, Django copies the new values onto the instance.
+        fields = {f: data[f] for f in Release.EDITABLE_FIELDS if f in data}
+        self.release_changes = (
+            services.changed_fields(self.instance, fields) if self.instance.pk else fields
+        )
+        if self.instance.pk is not None and not data.get("confirm_stale"):
+            stale = services.approvals_affected_by(self.instance, self.release_changes)
+            if stale:
+                raise ValidationError(
+                    f"Saving changes what people signed: {stale} approval(s) will turn stale "
+                    "and must be given again. Tick the confirmation to save."
+                )
         return data
 
 
@@ -157,17 +177,36 @@ class ReleaseAdmin(NoDeleteMixin, admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return super().has_add_permission(request) and permissions.can_create_release(request.user)
 
+    def get_fields(self, request: HttpRequest, obj: Release | None = None) -> list[str]:
+        fields = list(super().get_fields(request, obj))
+        # Asked only where a save could stale approvals: an editable existing release.
+        if obj is None or obj.stage not in lifecycle.EDITABLE_STAGES:
+            fields = [f for f in fields if f != "confirm_stale"]
+        return fields
+
     def save_model(
         self, request: HttpRequest, obj: Release, form: forms.ModelForm, change: bool
     ) -> None:
-        data = {f: form.cleaned_data[f] for f in Release.EDITABLE_FIELDS if f in form.cleaned_data}
-        if change:
-            changed = {f: data[f] for f in form.changed_data if f in data}
-            services.release_update(release_id=obj.pk, actor=request.user, data=changed)
-        else:
-            created = services.release_create(actor=request.user, **data)
-            obj.pk = created.pk
-        obj.refresh_from_db()
+        # Only what changed goes to a service: a save that only reassigns roles (on a deployed
+        # release, say) must not ask the edit service for anything.
+        data = form.release_changes
+        try:
+            if not change:
+                obj.pk = services.release_create(actor=request.user, **data).pk
+            elif data:
+                services.release_update(release_id=obj.pk, actor=request.user, data=data)
+        except (ValidationError, Refused, PermissionDenied) as exc:
+            messages.error(request, f"The release was not saved: {_message(exc)}")
+            request._release_refused = True  # read by response_change / response_add
+        if obj.pk:
+            obj.refresh_from_db()
+
+    def response_change(self, request: HttpRequest, obj: Release) -> Any:
+        if getattr(request, "_release_refused", False) or getattr(
+            request, "_assignment_refused", False
+        ):
+            return redirect(request.path)  # Stay on the form; the message says why.
+        return super().response_change(request, obj)
 
     def save_formset(
         self, request: HttpRequest, form: forms.ModelForm, formset: Any, change: bool
@@ -192,6 +231,7 @@ class ReleaseAdmin(NoDeleteMixin, admin.ModelAdmin):
                 )
             except (ValidationError, Refused, PermissionDenied) as exc:
                 messages.error(request, f"{f.instance.role}: {_message(exc)}")
+                request._assignment_refused = True
         return None
 
 

@@ -56,11 +56,11 @@ class ReleaseForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
-        if not self.errors and data.get("version") and data.get("release_type"):
-            versions.validate(
-                version=data["version"],
-                release_type=data["release_type"],
-                exclude_pk=self.instance.pk,
+        if not self.errors:
+            versions.validate_change(
+                self.instance if self.instance.pk else None,
+                version=data.get("version"),
+                release_type=data.get("release_type"),
             )
         return data
 
@@ -70,6 +70,16 @@ class ReleaseForm(forms.ModelForm):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class DeployForm(forms.Form):
+    # Asked only when the release's version is lower than the highest in production.
+    downgrade_reason = forms.CharField(
+        max_length=5000,
+        required=False,
+        label="Deliberate downgrade: why",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
 
 
 class NotApplicableForm(forms.Form):

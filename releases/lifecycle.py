@@ -57,8 +57,6 @@ ASSIGNABLE_STAGES = frozenset({Stage.PLANNING, Stage.STAGING, Stage.APPROVED, St
 INCIDENT_STAGES = frozenset({Stage.DEPLOYED})
 # An incident is triaged (root cause, action items) on the release it hit, rolled back or not.
 RESOLVE_STAGES = frozenset({Stage.DEPLOYED, Stage.ROLLED_BACK})
-# A sent hand-off can be acknowledged until the release is finished.
-ACKNOWLEDGE_STAGES = frozenset({Stage.STAGING, Stage.APPROVED, Stage.DEPLOYED})
 
 # When checklist items and hand-offs of each phase can be worked on.
 PHASE_STAGES: dict[str, frozenset[str]] = {
@@ -69,6 +67,12 @@ PHASE_STAGES: dict[str, frozenset[str]] = {
 # The QA Lead -> DevOps hand-off is the pre-deployment gate: sent while sign-offs run.
 HANDOFF_PHASE_STAGES: dict[str, frozenset[str]] = {
     ChecklistPhase.PRE_DEPLOY: frozenset({Stage.STAGING}),
+    ChecklistPhase.POST_DEPLOY: frozenset({Stage.DEPLOYED}),
+}
+# A sent hand-off can be acknowledged only while it can still matter: a pre-deploy one (the
+# DevOps "proceed"/"hold") until the production deploy, a post-deploy one until the release ends.
+ACKNOWLEDGE_PHASE_STAGES: dict[str, frozenset[str]] = {
+    ChecklistPhase.PRE_DEPLOY: frozenset({Stage.STAGING, Stage.APPROVED}),
     ChecklistPhase.POST_DEPLOY: frozenset({Stage.DEPLOYED}),
 }
 

@@ -6,6 +6,8 @@ which lock rows, check the transition table in `releases.lifecycle` and write au
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
@@ -98,6 +100,18 @@ class ReleaseQuerySet(models.QuerySet["Release"]):
         """Releases that reached production and were not rolled back."""
         return self.reached_production().exclude(stage=Stage.ROLLED_BACK)
 
+    def in_production(self) -> ReleaseQuerySet:
+        """The release running in production now: at most one (the deploy service keeps it so).
+
+        A deploy supersedes the release it replaces; a rollback hands production back to the
+        release rolled back to.
+        """
+        return self.known_good().filter(superseded_by__isnull=True)
+
+    def by_version(self) -> ReleaseQuerySet:
+        """Highest semantic version first (by the zero-padded `version_key`, not the text)."""
+        return self.order_by("-version_key", "-id")
+
     def active(self) -> ReleaseQuerySet:
         return self.filter(
             stage__in=[Stage.PLANNING, Stage.STAGING, Stage.APPROVED, Stage.DEPLOYED]
@@ -157,6 +171,15 @@ class Release(models.Model):
     rolled_back_to = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The release that replaced this one in production; its post-release work can still be
+    # finished and closed, but only the release in production can be rolled back.
+    superseded_by = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    superseded_at = models.DateTimeField(null=True, blank=True)
+    # `version` zero-padded ("000001.000010.000000"), so the database orders versions as
+    # versions (1.10.0 after 1.9.0) on PostgreSQL and SQLite alike. Kept in step by save().
+    version_key = models.CharField(max_length=40, editable=False, default="", db_index=True)
 
     objects = ReleaseQuerySet.as_manager()
 
@@ -193,6 +216,21 @@ class Release(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.version})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.version_key = version_key(self.version)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "version" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "version_key"}
+        super().save(*args, **kwargs)
+
+
+def version_key(version: str) -> str:
+    """A sortable form of a MAJOR.MINOR.PATCH version ("" for a malformed one)."""
+    parts = (version or "").split(".")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return ""
+    return ".".join(p.zfill(6) for p in parts)
 
 
 class RoleAssignment(models.Model):

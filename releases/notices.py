@@ -10,7 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.urls import reverse
 
-from .models import AuditEvent, Incident, Release, RoleAssignment, RoleKey
+from .models import AuditEvent, Incident, Release, RoleAssignment, RoleKey, Stage
 from .notes import notes_markdown
 from .outbox import Recipient, absolute, notify, recipients
 
@@ -80,25 +80,211 @@ def final_gate_opened(release: Release, gate: object, event: AuditEvent) -> None
     )
 
 
-def gate_rejected(gate: object, event: AuditEvent) -> None:
+def _name(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return "nobody"
+    return user.get_full_name() or user.get_username()
+
+
+def gate_unapproved(gate: object, event: AuditEvent, *, reopened: bool) -> None:
+    """A rejection or a revoked approval: one email to each person it affects.
+
+    The Project Manager follows every gate (a rejection also concerns the Product Manager);
+    when it sent an approved release back to staging, the DevOps Engineer, who was told it was
+    ready to deploy, must hear that it no longer is.
+    """
     release = gate.release
+    rejected = event.verb == "gate.rejected"
+    roles = [RoleKey.PROJECT_MANAGER]
+    if rejected:
+        roles.append(RoleKey.PRODUCT_MANAGER)
+    if reopened:
+        roles.append(RoleKey.DEVOPS_ENGINEER)
+    who = _name(event.actor)
+    if rejected:
+        headline = (
+            f"{who} rejected the {gate.role.name} gate of {release}. "
+            "The release is blocked until it is fixed and approved."
+        )
+    else:
+        headline = f"{who} revoked the {gate.role.name} approval of {release}."
+    if reopened:
+        headline += (
+            " The release was approved and is back in staging: do not deploy it until every "
+            "sign-off is in again."
+        )
     notify(
-        key=f"ev{event.pk}:rejected",
-        kind="gate_rejected",
-        to=recipients(role_people(release, RoleKey.PROJECT_MANAGER, RoleKey.PRODUCT_MANAGER)),
-        subject=f"{gate.role.name} rejected {release}",
+        key=f"ev{event.pk}:{'rejected' if rejected else 'revoked'}",
+        kind="gate_rejected" if rejected else "gate_revoked",
+        to=recipients(role_people(release, *roles)),
+        subject=f"{gate.role.name} {'rejected' if rejected else 'revoked approval of'} {release}"
+        + (": no longer approved" if reopened else ""),
         release=release,
         context={
-            "headline": f"{gate.decided_by} rejected the {gate.role.name} gate of {release}. "
-            "The release is blocked until it is fixed and approved.",
-            "body": f"Reason: {gate.comment}",
+            "headline": headline,
+            "body": f"Reason: {gate.comment}" if gate.comment else "",
             "link": release_link(release, "gates"),
             "link_text": "Open the release",
         },
     )
 
 
+def release_reopened(release: Release, event: AuditEvent) -> None:
+    """An approved release went back to staging (scope change, reassignment, QA hold)."""
+    notify(
+        key=f"ev{event.pk}:reopened",
+        kind="release_reopened",
+        to=recipients(role_people(release, RoleKey.DEVOPS_ENGINEER, RoleKey.PROJECT_MANAGER)),
+        subject=f"{release} is no longer approved: do not deploy",
+        release=release,
+        context={
+            "headline": f"{release} was approved but is back in staging: a sign-off it needs "
+            "is no longer there. Do not deploy it until it is approved again.",
+            "link": release_link(release, "gates"),
+            "link_text": "See what it waits for",
+        },
+    )
+
+
+def qa_decision_reset(handoff: object, event: AuditEvent) -> None:
+    release = handoff.release
+    notify(
+        key=f"ev{event.pk}:qa-reset",
+        kind="handoff_reset",
+        to=recipients(role_people(release, RoleKey.QA_LEAD)),
+        subject=f"Hand off to DevOps again: the scope of {release} changed",
+        release=release,
+        context={
+            "headline": f"Your decision on {release} covered a scope that has changed. Test "
+            "what is on staging now and send the QA Lead → DevOps Engineer hand-off again.",
+            "body": event.comment,
+            "link": release_link(release, "handoffs"),
+            "link_text": "Send the hand-off",
+        },
+    )
+
+
+def role_changed(
+    release: Release,
+    gate: object,
+    *,
+    added: list[AbstractBaseUser],
+    removed: list[AbstractBaseUser],
+    event: AuditEvent,
+) -> None:
+    """A role changed hands: the new people are asked (if the gate waits) or told; the old told."""
+    role = gate.role
+    waiting = release.stage == Stage.STAGING and gate.opened_at and gate.state != "approved"
+    if waiting:
+        notify(
+            key=f"ev{event.pk}:assigned-request",
+            kind="gate_opened",
+            to=recipients(added),
+            subject=f"Your sign-off is requested: {role.name} for {release}",
+            release=release,
+            context={
+                "headline": f"You now hold the {role.name} role on {release}, which is on "
+                "staging and waits for your sign-off.",
+                **_gate_context(gate),
+            },
+        )
+    else:
+        notify(
+            key=f"ev{event.pk}:assigned",
+            kind="role_assigned",
+            to=recipients(added),
+            subject=f"You now hold the {role.name} role on {release}",
+            release=release,
+            context={
+                "headline": f"You now hold the {role.name} role on {release} "
+                f"({release.get_stage_display().lower()}).",
+                "items": [
+                    {"text": f"Pre-release: {role.pre_release_duty}"},
+                    {"text": f"Release day: {role.release_day_duty}"},
+                    {"text": f"Post-release: {role.post_release_duty}"},
+                ],
+                "link": release_link(release),
+                "link_text": "Open the release",
+            },
+        )
+    notify(
+        key=f"ev{event.pk}:unassigned",
+        kind="role_unassigned",
+        to=recipients(removed),
+        subject=f"You no longer hold the {role.name} role on {release}",
+        release=release,
+        context={
+            "headline": f"The {role.name} role on {release} was handed to someone else; "
+            "nothing more is asked of you for it.",
+            "body": event.comment,
+            "link": release_link(release),
+            "link_text": "Open the release",
+        },
+    )
+
+
+def release_cancelled(release: Release, event: AuditEvent, *, was: str) -> None:
+    """Everyone with a role stops working on it; DevOps above all must not deploy it."""
+    notify(
+        key=f"ev{event.pk}:cancelled",
+        kind="release_cancelled",
+        to=recipients(role_people(release, *RoleKey.values)),
+        subject=f"{release} is cancelled",
+        release=release,
+        context={
+            "headline": f"{_name(event.actor)} cancelled {release} while it was "
+            f"{Stage(was).label.lower()}. Nothing more is asked of you for it"
+            + (", and it must not be deployed." if was == Stage.APPROVED else "."),
+            "body": f"Reason: {event.comment}",
+            "link": release_link(release),
+            "link_text": "Open the release",
+        },
+    )
+
+
+def downgrade_deployed(
+    release: Release, higher: Release, replaced: Release | None, event: AuditEvent
+) -> None:
+    """A deliberate downgrade is announced to everyone with a role on either release."""
+    people = role_people(release, *RoleKey.values)
+    if replaced is not None:
+        people += role_people(replaced, *RoleKey.values)
+    notify(
+        key=f"ev{event.pk}:downgrade",
+        kind="downgrade_deployed",
+        to=recipients(people),
+        subject=f"Downgrade: {release} deployed below {higher.version}",
+        release=release,
+        context={
+            "headline": f"{_name(event.actor)} deployed {release} to production as a deliberate "
+            f"downgrade from {higher.version} ({higher.name}).",
+            "body": event.comment,
+            "link": release_link(release),
+            "link_text": "Open the release",
+        },
+    )
+
+
 def approval_stale(gate: object, signer: AbstractBaseUser | None, event: AuditEvent) -> None:
+    if gate.role.key == RoleKey.PROJECT_MANAGER:
+        # The final gate is closed again until the six role gates are approved: there is
+        # nothing to sign yet, and a second email will ask when there is.
+        notify(
+            key=f"ev{event.pk}:stale",
+            kind="approval_stale",
+            to=recipients([signer]),
+            subject=f"Your confirmation of {gate.release} no longer holds",
+            release=gate.release,
+            context={
+                "headline": f"Your confirmation that all sign-offs of {gate.release} were "
+                "received no longer holds. You will be asked to confirm again once the role "
+                "gates are approved again.",
+                "body": event.comment,
+                "link": release_link(gate.release, "gates"),
+                "link_text": "See the gates",
+            },
+        )
+        return
     notify(
         key=f"ev{event.pk}:stale",
         kind="approval_stale",

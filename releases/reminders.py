@@ -31,6 +31,7 @@ from .models import (
     Throttle,
 )
 from .outbox import Message, Recipient, absolute, notify, queue, recipients
+from .timefmt import format_time
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
@@ -171,7 +172,7 @@ def _send_digests(
     owed: dict[int, list[dict[str, str]]] = defaultdict(list)
     for holder_id, backup_id, gate_id, name, version, role, opened in rows:
         item = {
-            "text": f"{role} for {name} ({version}) (open since {opened:%Y-%m-%d %H:%M})",
+            "text": f"{role} for {name} ({version}) (open since {format_time(opened)})",
             "url": url(gate_id),
         }
         for uid in {holder_id, backup_id} & claimed:
@@ -238,7 +239,7 @@ def _send_escalations(
             "release__window_start",
         )
     ):
-        window = f"; window opens {window_start:%Y-%m-%d %H:%M}" if window_start else ""
+        window = f"; window opens {format_time(window_start)}" if window_start else ""
         item = {
             "text": f"{name} ({version}): {role} ({sent} reminder(s) sent{window})",
             "url": url(release_id),

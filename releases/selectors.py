@@ -9,13 +9,26 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Window
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
 from django.utils import timezone
 
 from signoffs.models import GateState, SignOff
 from signoffs.permissions import signable_gates
 
-from . import lifecycle
+from . import lifecycle, permissions
 from .models import (
     AuditEvent,
     ChecklistGroup,
@@ -28,6 +41,7 @@ from .models import (
     Incident,
     Release,
     RoleAssignment,
+    RoleKey,
     Stage,
 )
 
@@ -95,19 +109,53 @@ def summarize(release: Release) -> ReleaseSummary:
         checklist_done=release.checklist_done,
         checklist_total=release.checklist_total,
     )
-    rejected = [g for g in gates if g.gate.state == GateState.REJECTED]
-    for g in rejected:
-        summary.blocked.append(f"{g.gate.role.name} rejected: {g.gate.comment}")
-    for h in getattr(release, "gate_handoffs", []):
-        if h.decision == HandoffDecision.HOLD and h.state != HandoffState.PENDING:
-            summary.blocked.append(f"QA Lead says hold: {h.notes}")
-    stale = [g.gate.role.name for g in gates if g.status == "stale"]
-    if stale:
-        summary.blocked.append("Stale approvals to renew: " + ", ".join(stale))
+    summary.blocked = blockers(release, gates)
     waiting = [g for g in gates if g.gate.opened_at and g.gate.state == GateState.PENDING]
     if waiting and release.stage == Stage.STAGING:
         summary.longest_pending = min(waiting, key=lambda g: g.gate.opened_at)
     return summary
+
+
+def _who(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return "nobody holds it"
+    return user.get_full_name() or user.get_username()
+
+
+def blockers(release: Release, gates: list[GateView]) -> list[str]:
+    """What stops the release from moving on, each with the person who can clear it."""
+    found = [
+        f"{g.gate.role.name} ({_who(g.holder)}) rejected: {g.gate.comment}"
+        for g in gates
+        if g.gate.state == GateState.REJECTED
+    ]
+    qa = next((g for g in gates if g.gate.role.key == RoleKey.QA_LEAD), None)
+    qa_name = _who(qa.holder if qa else None)
+    handoffs = getattr(release, "gate_handoffs", [])
+    proceed = False
+    for h in handoffs:
+        if h.state == HandoffState.PENDING:
+            continue
+        if h.decision == HandoffDecision.HOLD:
+            found.append(f"QA Lead ({qa_name}) says hold: {h.notes}")
+        proceed = proceed or h.decision == HandoffDecision.PROCEED
+    stale = [f"{g.gate.role.name} ({_who(g.holder)})" for g in gates if g.status == "stale"]
+    if stale:
+        found.append("Stale approvals to renew: " + ", ".join(stale))
+    six = [g for g in gates if g.gate.role.key != RoleKey.PROJECT_MANAGER]
+    on_hold = any(h.decision == HandoffDecision.HOLD for h in handoffs)
+    if (
+        release.stage == Stage.STAGING
+        and six
+        and all(g.gate.state == GateState.APPROVED for g in six)
+        and not proceed
+        and not on_hold
+    ):
+        found.append(
+            f"Waiting for the QA Lead ({qa_name}) to hand off to the DevOps Engineer with "
+            "“proceed”: the Project Manager confirms only after that."
+        )
+    return found
 
 
 def dashboard(*, stage: str = "", release_type: str = "", q: str = "", page: int | str = 1) -> Page:
@@ -139,9 +187,12 @@ def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
     """One release with everything its page shows, in a fixed number of queries."""
     release = (
         Release.objects.filter(pk=release_id)
-        .select_related("rolled_back_to", "created_by")
+        .select_related("rolled_back_to", "superseded_by", "created_by")
         .prefetch_related(
-            Prefetch("signoffs", queryset=SignOff.objects.select_related("role", "decided_by")),
+            Prefetch(
+                "signoffs",
+                queryset=SignOff.objects.select_related("role", "decided_by", "decided_for"),
+            ),
             Prefetch(
                 "assignments",
                 queryset=RoleAssignment.objects.select_related("role", "holder", "backup"),
@@ -212,17 +263,39 @@ def _first(qs: QuerySet, limit: int = MY_WORK_LIMIT) -> Listing:
     return Listing(rows, rows[0].listing_total if rows else 0)
 
 
+# The release steps My work lists, with what it tells the person who may take them. The roles
+# come from `permissions.ACTION_ROLES` and the stages from `lifecycle.TRANSITIONS`, so the list
+# follows the rules the step itself is checked against.
+NEXT_STEPS: dict[str, str] = {
+    "deploy": "Record the production deploy",
+    "close": "Close the release (once post-release hand-offs are acknowledged)",
+}
+
+
+@dataclass
+class NextStep:
+    release: Release
+    action: str
+
+    @property
+    def label(self) -> str:
+        return NEXT_STEPS[self.action]
+
+
 @dataclass
 class MyWork:
     gates: Listing
     items: Listing
     to_send: Listing
     to_acknowledge: Listing
+    next_steps: Listing
     now: datetime
 
     @property
     def empty(self) -> bool:
-        return not (self.gates or self.items or self.to_send or self.to_acknowledge)
+        return not (
+            self.gates or self.items or self.to_send or self.to_acknowledge or self.next_steps
+        )
 
 
 def _held(user: AbstractBaseUser, role_ref: str) -> Exists:
@@ -238,6 +311,33 @@ def _phase_open(phases: dict[str, frozenset[str]], phase_field: str) -> Q:
     for phase, stages in phases.items():
         condition |= Q(**{phase_field: phase}, release__stage__in=stages)
     return condition
+
+
+def _may_take(user: AbstractBaseUser, action: str) -> Q:
+    """Releases in a stage where `action` applies, on which `user` holds a role that may take it."""
+    holds = RoleAssignment.objects.filter(
+        release=OuterRef("pk"), role__key__in=permissions.ACTION_ROLES[action]
+    ).filter(Q(holder=user) | Q(backup=user))
+    return Q(Exists(holds), stage__in=lifecycle.TRANSITIONS[action].sources)
+
+
+def _next_steps(user: AbstractBaseUser) -> Listing:
+    # One query whatever the number of releases: each row says which step it is waiting for.
+    conditions = {action: _may_take(user, action) for action in NEXT_STEPS}
+    condition = Q(pk__in=[])
+    for one in conditions.values():
+        condition |= one
+    listing = _first(
+        Release.objects.filter(condition)
+        .annotate(
+            next_action=Case(
+                *(When(c, then=Value(action)) for action, c in conditions.items()),
+                output_field=CharField(),
+            )
+        )
+        .order_by(F("window_start").asc(nulls_last=True), "id")
+    )
+    return Listing([NextStep(r, r.next_action) for r in listing.rows], listing.total)
 
 
 def my_work(user: AbstractBaseUser) -> MyWork:
@@ -268,9 +368,13 @@ def my_work(user: AbstractBaseUser) -> MyWork:
         .order_by("due_at", "release_id", "template__position")
     )
     to_acknowledge = _first(
-        Handoff.objects.filter(_held(user, "template__to_role"), state=HandoffState.SENT)
-        .exclude(release__stage__in=FINISHED)
+        # Only while acknowledging can still matter: a pre-deploy hand-off is moot once deployed.
+        Handoff.objects.filter(
+            _held(user, "template__to_role"),
+            _phase_open(lifecycle.ACKNOWLEDGE_PHASE_STAGES, "template__phase"),
+            state=HandoffState.SENT,
+        )
         .select_related("release", "template__from_role", "template__to_role", "sent_by")
         .order_by("sent_at")
     )
-    return MyWork(gates, items, to_send, to_acknowledge, timezone.now())
+    return MyWork(gates, items, to_send, to_acknowledge, _next_steps(user), timezone.now())

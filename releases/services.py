@@ -48,6 +48,7 @@ from .models import (
     Severity,
     Stage,
 )
+from .text import clean_line, clean_text, clean_value
 
 User = get_user_model()
 
@@ -63,7 +64,7 @@ def _lock_release(release_id: int) -> Release:
 
 
 def _text(value: str | None, *, field: str, label: str, required: bool, max_length: int) -> str:
-    value = (value or "").strip()
+    value = clean_text(value)
     if required and not value:
         raise ValidationError({field: f"{label} is required."})
     if len(value) > max_length:
@@ -81,9 +82,9 @@ def release_create(*, actor: AbstractBaseUser, **fields: Any) -> Release:
     unknown = set(fields) - set(Release.EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown release fields: {', '.join(sorted(unknown))}.")
-    release = Release(created_by=actor, stage=Stage.PLANNING, **fields)
+    release = Release(created_by=actor, stage=Stage.PLANNING, **normalize(fields))
     release.full_clean(validate_constraints=False)
-    versions.validate(version=release.version, release_type=release.release_type)
+    versions.validate_change(None, version=release.version, release_type=release.release_type)
     release.validate_constraints()
     _save_version_safely(release)
 
@@ -136,6 +137,26 @@ def _active(user: AbstractBaseUser | None) -> bool:
     return user is not None and user.is_active
 
 
+# One-line fields: a line break there would end up in email subjects and headers.
+_LINE_FIELDS = frozenset({"name", "version"})
+
+
+def normalize(data: dict[str, Any]) -> dict[str, Any]:
+    """Release fields as they are stored and compared (see `releases.text`)."""
+    return {f: clean_line(v) if f in _LINE_FIELDS else clean_value(v) for f, v in data.items()}
+
+
+def changed_fields(release: Release, data: dict[str, Any]) -> dict[str, Any]:
+    """The fields of `data` whose normalized value differs from the release's normalized value.
+
+    Both sides are normalized: a row saved before normalization (trailing spaces, seconds in
+    the window) must not look changed when a browser sends it back.
+    """
+    data = normalize(data)
+    stored = normalize({f: getattr(release, f) for f in data})
+    return {f: v for f, v in data.items() if stored[f] != v}
+
+
 @transaction.atomic
 def release_update(
     *, release_id: int, actor: AbstractBaseUser, data: dict[str, Any], seen: str = ""
@@ -156,16 +177,19 @@ def release_update(
     unknown = set(data) - set(Release.EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
-    changed = [f for f, v in data.items() if getattr(release, f) != v]
-    if not changed:
+    new = changed_fields(release, data)
+    if not new:
         return []
-    for field in changed:
-        setattr(release, field, data[field])
-    release.full_clean(validate_constraints=False)
+    changed = list(new)
     if {"version", "release_type"} & set(changed):
-        versions.validate(
-            version=release.version, release_type=release.release_type, exclude_pk=release.pk
+        versions.validate_change(
+            release,
+            version=new.get("version", release.version),
+            release_type=new.get("release_type", release.release_type),
         )
+    for field in changed:
+        setattr(release, field, new[field])
+    release.full_clean(validate_constraints=False)
     release.validate_constraints()
     _save_version_safely(release, update_fields=[*changed, "updated_at"])
     labels = [str(Release._meta.get_field(f).verbose_name) for f in changed]
@@ -190,7 +214,7 @@ def edit_token(release: Release) -> str:
 
 def approvals_affected_by(release: Release, data: dict[str, Any]) -> int:
     """How many approvals a save of `data` would turn stale (for the warning before saving)."""
-    if not any(f in Release.SCOPE_FIELDS and getattr(release, f) != v for f, v in data.items()):
+    if not set(changed_fields(release, data)) & set(Release.SCOPE_FIELDS):
         return 0
     return release.signoffs.filter(state=GateState.APPROVED).count()
 
@@ -236,13 +260,32 @@ def _tick_event_item(release: Release, key: str, *, actor: AbstractBaseUser, now
 
 @transaction.atomic
 def release_record_deploy(
-    *, release_id: int, actor: AbstractBaseUser, comment: str = ""
+    *, release_id: int, actor: AbstractBaseUser, comment: str = "", downgrade_reason: str = ""
 ) -> Release:
-    """The DevOps Engineer records the production deployment; follow-ups come due."""
+    """The DevOps Engineer records the production deployment; follow-ups come due.
+
+    The release replaces the one in production (marked superseded). A version lower than the
+    highest in production is refused unless the DevOps Engineer confirms it as a deliberate
+    downgrade with a reason, which is audited and announced.
+    """
     release = _lock_release(release_id)
     permissions.require(actor, "deploy", release)
     lifecycle.require_transition("deploy", release.stage)
     comment = _text(comment, field="comment", label="Comment", required=False, max_length=5000)
+    downgrade_reason = _text(
+        downgrade_reason,
+        field="downgrade_reason",
+        label="The reason for the downgrade",
+        required=False,
+        max_length=5000,
+    )
+    higher = versions.is_downgrade(release)
+    if higher is not None and not downgrade_reason:
+        raise Refused(
+            f"{release.version} is lower than {higher.version} ({higher.name}), the highest "
+            "version in production. To deploy it anyway, confirm a deliberate downgrade and "
+            "give the reason."
+        )
     open_items = list(
         release.checklist.filter(
             template__phase=ChecklistPhase.PRE_DEPLOY,
@@ -259,6 +302,16 @@ def release_record_deploy(
     now = timezone.now()
     event = lifecycle.move(release, "deploy", actor=actor, now=now, comment=comment)
     _tick_event_item(release, PRODUCTION_ITEM, actor=actor, now=now)
+    replaced = _supersede_production(release, actor=actor, now=now)
+    if higher is not None:
+        downgrade = audit.record(
+            release=release,
+            actor=actor,
+            verb="release.downgrade",
+            subject="release",
+            comment=f"Deliberate downgrade from {higher.version}: {downgrade_reason}",
+        )
+        notices.downgrade_deployed(release, higher, replaced, downgrade)
     for handoff in release.handoffs.filter(
         template__phase=ChecklistPhase.POST_DEPLOY
     ).select_related("template"):
@@ -285,6 +338,31 @@ def release_record_deploy(
     )
     notices.release_deployed(release, event)
     return release
+
+
+def _supersede_production(
+    release: Release, *, actor: AbstractBaseUser, now: datetime
+) -> Release | None:
+    """Mark the release in production until now as replaced by `release`; returns it."""
+    previous = (
+        Release.objects.in_production()
+        .exclude(pk=release.pk)
+        .select_for_update(of=("self",))
+        .order_by("-deployed_at", "-id")
+    )
+    replaced = None
+    for old in previous:  # One at most; a list keeps an older database consistent too.
+        old.superseded_by, old.superseded_at = release, now
+        old.save(update_fields=["superseded_by", "superseded_at", "updated_at"])
+        audit.record(
+            release=old,
+            actor=actor,
+            verb="release.superseded",
+            subject="release",
+            comment=f"Replaced in production by {release}.",
+        )
+        replaced = replaced or old
+    return replaced
 
 
 @transaction.atomic
@@ -320,7 +398,9 @@ def release_cancel(*, release_id: int, actor: AbstractBaseUser, reason: str) -> 
         reason, field="reason", label="A reason for cancelling", required=True, max_length=5000
     )
     lifecycle.require_transition("cancel", release.stage)
-    lifecycle.move(release, "cancel", actor=actor, now=timezone.now(), comment=reason)
+    was = release.stage
+    event = lifecycle.move(release, "cancel", actor=actor, now=timezone.now(), comment=reason)
+    notices.release_cancelled(release, event, was=was)
     return release
 
 
@@ -362,8 +442,10 @@ def role_assign(
         backup.pk if backup else None,
     ):
         return assignment
-    gate = SignOff.objects.select_for_update(of=("self",)).get(
-        release=release, role=assignment.role
+    gate = (
+        SignOff.objects.select_for_update(of=("self",))
+        .select_related("role", "decided_by")
+        .get(release=release, role=assignment.role)
     )
     for pk in old.keys() - new.keys():
         gate_permissions.revoke_sign(old[pk], gate)
@@ -375,18 +457,28 @@ def role_assign(
     )
     assignment.holder, assignment.backup = holder, backup
     assignment.save(update_fields=["holder", "backup"])
-    audit.record(
+    event = audit.record(
         release=release,
         actor=actor,
         verb="role.assigned",
         subject=assignment.role.name,
         comment=comment,
     )
+    gate_services.reassigned(release, gate, actor=actor, now=timezone.now(), holders=set(new))
+    notices.role_changed(
+        release,
+        gate,
+        added=[new[pk] for pk in new.keys() - old.keys()],
+        removed=[old[pk] for pk in old.keys() - new.keys()],
+        event=event,
+    )
     return assignment
 
 
 def _name(user: AbstractBaseUser | None) -> str:
-    return user.get_username() if user is not None else "nobody"
+    if user is None:
+        return "nobody"
+    return user.get_full_name() or user.get_username()
 
 
 # --- Checklist --------------------------------------------------------------------------------
@@ -536,6 +628,9 @@ def handoff_send(
         to_state=decision or HandoffState.SENT,
         comment=notes,
     )
+    if t.is_gate:
+        # "proceed" may complete what the final gate waits for; "hold" withdraws it.
+        gate_services.sync_final_gate(release, actor=actor, now=handoff.sent_at)
     return handoff
 
 
@@ -548,7 +643,7 @@ def handoff_acknowledge(*, handoff_id: int, actor: AbstractBaseUser) -> Handoff:
             f"Only the {t.to_role.name} of this release may acknowledge this hand-off."
         )
     lifecycle.require_stage(
-        lifecycle.ACKNOWLEDGE_STAGES, release.stage, f"acknowledge the {t} hand-off"
+        lifecycle.ACKNOWLEDGE_PHASE_STAGES[t.phase], release.stage, f"acknowledge the {t} hand-off"
     )
     if handoff.state != HandoffState.SENT:
         raise Refused(
@@ -635,6 +730,11 @@ def incident_record_rollback(
     if incident.state != IncidentState.OPEN:
         raise Refused("This incident is resolved; open a new one to roll back.")
     lifecycle.require_transition("roll_back", release.stage)
+    if release.superseded_by_id is not None:
+        raise Refused(
+            f"{release} is no longer in production: {release.superseded_by} replaced it. "
+            "Only the release in production can be rolled back."
+        )
     target = last_known_good(release)
     if target is None:
         raise Refused(
@@ -652,6 +752,15 @@ def incident_record_rollback(
     )
     release.rolled_back_to = target
     release.save(update_fields=["rolled_back_to"])
+    # Production is the known-good release again.
+    Release.objects.filter(pk=target.pk).update(superseded_by=None, superseded_at=None)
+    audit.record(
+        release=target,
+        actor=actor,
+        verb="release.restored",
+        subject="release",
+        comment=f"Back in production: {release} was rolled back to it.",
+    )
     incident.rolled_back_to, incident.rolled_back_at = target, now
     incident.save(update_fields=["rolled_back_to", "rolled_back_at"])
     notices.rollback_recorded(incident, event)

@@ -36,8 +36,12 @@ def parse(value: str) -> Version:
 
 
 def production_base(exclude_pk: int | None = None) -> Release | None:
-    """The last release that reached production: versions are bumped from it."""
-    qs = Release.objects.reached_production().order_by("-deployed_at", "-id")
+    """The highest version in production that was not rolled back: versions are bumped from it.
+
+    By version, not by deploy time, so a deliberate downgrade or an older release shipped late
+    never drags the base back under releases already planned from it.
+    """
+    qs = Release.objects.known_good().by_version()
     if exclude_pk is not None:
         qs = qs.exclude(pk=exclude_pk)
     return qs.first()
@@ -54,8 +58,28 @@ def bump_of(base: Version, new: Version) -> str | None:
     return None
 
 
+def _not_a_bump(new: Version, base: Version, base_release: Release) -> str:
+    """Why `new` is no bump of `base`, in the words a release manager would use."""
+    where = f"{base}, the version of {base_release.name}, the highest release in production"
+    if new <= base:
+        return f"{new} does not come after {where}."
+    if new.major > base.major:
+        return (
+            f"{new} is not a valid major bump from {where}: a major release resets the minor "
+            f"and patch numbers, so the next major version is {base.bump(ReleaseType.MAJOR)}."
+        )
+    return (
+        f"{new} is not a valid minor bump from {where}: a minor release resets the patch "
+        f"number, so the next minor version is {base.bump(ReleaseType.MINOR)}."
+    )
+
+
 def validate(*, version: str, release_type: str, exclude_pk: int | None = None) -> None:
-    """Refuse a malformed version, a duplicate, or a type that disagrees with the bump."""
+    """Refuse a malformed version, a duplicate, or a type that disagrees with the bump.
+
+    Checked when a release is created or its version or type changes (`validate_change`), never
+    on later saves: a release in flight stays editable when a higher version ships meanwhile.
+    """
     new = parse(version)
     if release_type not in ReleaseType.values:
         raise ValidationError({"release_type": "Choose patch, minor or major."})
@@ -70,20 +94,35 @@ def validate(*, version: str, release_type: str, exclude_pk: int | None = None) 
     base = parse(base_release.version)
     kind = bump_of(base, new)
     if kind is None:
-        raise ValidationError(
-            {
-                "version": f"{new} does not come after {base}, the version of "
-                f"{base_release.name}, the last release that reached production."
-            }
-        )
+        raise ValidationError({"version": _not_a_bump(new, base, base_release)})
     if kind != release_type:
         raise ValidationError(
             {
-                "release_type": f"{new} is a {kind} bump from {base} (the last release in "
+                "release_type": f"{new} is a {kind} bump from {base} (the highest release in "
                 f"production), so the release type must be {kind}, not {release_type}. "
                 f"Suggested {release_type} version: {suggest(release_type=release_type)}."
             }
         )
+
+
+def validate_change(
+    release: Release | None, *, version: str | None, release_type: str | None
+) -> None:
+    """`validate` for a new release, or for an existing one whose version or type changes."""
+    if not version or not release_type:
+        return
+    if release is None or release.pk is None:
+        validate(version=version, release_type=release_type)
+    elif (version, release_type) != (release.version, release.release_type):
+        validate(version=version, release_type=release_type, exclude_pk=release.pk)
+
+
+def is_downgrade(release: Release) -> Release | None:
+    """The release in production with a higher version than `release`, if there is one."""
+    base_release = production_base(exclude_pk=release.pk)
+    if base_release is not None and parse(release.version) < parse(base_release.version):
+        return base_release
+    return None
 
 
 def suggest(*, release_type: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,11 +19,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from signoffs.permissions import signable_gates
 
-from . import cards, lifecycle, permissions, selectors, services
+from . import cards, lifecycle, permissions, selectors, services, versions
 from .errors import Refused
 from .forms import (
     CommentForm,
     DashboardFilterForm,
+    DeployForm,
     HandoffSendForm,
     IncidentForm,
     NotApplicableForm,
@@ -30,7 +32,7 @@ from .forms import (
     ReleaseForm,
     ResolveForm,
 )
-from .models import ChecklistItem, Handoff, Incident, Release
+from .models import ChecklistItem, Handoff, HandoffState, Incident, Release
 from .notes import notes_markdown
 
 
@@ -50,7 +52,8 @@ def perform(request: HttpRequest, action: Callable[[], object], success: str) ->
 
 def form_error(request: HttpRequest, form: Any) -> None:
     text = " ".join(
-        f"{form.fields[f].label or f}: {' '.join(errs)}" if f in form.fields else " ".join(errs)
+        # The bound field's label falls back to the name in words: "Root cause", not "root_cause".
+        f"{form[f].label}: {' '.join(errs)}" if f in form.fields else " ".join(errs)
         for f, errs in form.errors.items()
     )
     messages.error(request, text)
@@ -68,7 +71,10 @@ def my_work(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = DashboardFilterForm(request.GET or None)
-    filters = form.cleaned_data if form.is_valid() else {}
+    filters: dict[str, Any] = {}
+    if form.is_bound:
+        form.is_valid()  # A bad value drops only its own filter (the page says which).
+        filters = form.cleaned_data  # holds every field that validated
     page = selectors.dashboard(
         stage=filters.get("stage", ""),
         release_type=filters.get("release_type", ""),
@@ -107,6 +113,15 @@ def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for action, roles in permissions.ACTION_ROLES.items()
     }
     gate_ids = set(signable_gates(user).filter(release=release).values_list("pk", flat=True))
+    # Offer "Acknowledge" only where the service would accept it: a sent hand-off, the user
+    # holding its receiving role, in a stage its phase still allows (not on a finished release).
+    acknowledgeable = {
+        h.pk
+        for h in release.handoff_list
+        if h.state == HandoffState.SENT
+        and h.template.to_role.key in held
+        and release.stage in lifecycle.ACKNOWLEDGE_PHASE_STAGES[h.template.phase]
+    }
     return render(
         request,
         "releases/release_detail.html",
@@ -128,8 +143,17 @@ def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 phase: release.stage in stages
                 for phase, stages in lifecycle.HANDOFF_PHASE_STAGES.items()
             },
+            "acknowledgeable": acknowledgeable,
             "incident_form": IncidentForm(),
             "send_form": HandoffSendForm(),
+            # Only the release in production can be rolled back.
+            "can_roll_back": may["roll_back"]
+            and release.stage in lifecycle.TRANSITIONS["roll_back"].sources
+            and release.superseded_by_id is None,
+            # Deploying below the highest version in production asks for a reason first.
+            "downgrade_from": versions.is_downgrade(release)
+            if may["deploy"] and release.stage in lifecycle.TRANSITIONS["deploy"].sources
+            else None,
         },
     )
 
@@ -159,6 +183,7 @@ def release_edit(request: HttpRequest, pk: int) -> HttpResponse:
     seen = services.edit_token(release)
     form = ReleaseForm(request.POST or None, instance=release, initial={"seen": seen})
     stale_count = 0
+    conflict = False
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in form.changed_data if f in Release.EDITABLE_FIELDS}
         fresh = Release.objects.get(pk=pk)
@@ -177,8 +202,29 @@ def release_edit(request: HttpRequest, pk: int) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, exc)
             except Refused as exc:
-                messages.error(request, exc.message)
-                return redirect("release-edit", pk=pk)
+                current = Release.objects.get(pk=pk)
+                seen_then = form.cleaned_data["seen"]
+                if not (
+                    seen_then
+                    and seen_then != services.edit_token(current)
+                    and current.stage in lifecycle.EDITABLE_STAGES
+                ):
+                    messages.error(request, exc.message)
+                    return redirect("release-edit", pk=pk)
+                # Someone else saved meanwhile. Keep what this person typed rather than make
+                # them type it again: redraw it against the release as it is now, with the new
+                # token so that their next save goes through once they have seen the change.
+                # Their stale confirmation was for the old version, so it is asked again.
+                typed = request.POST.copy()
+                typed["seen"] = services.edit_token(current)
+                typed.pop("confirm_stale", None)
+                release, stale_count, conflict = current, 0, True
+                form = ReleaseForm(typed, instance=current)
+                form.add_error(
+                    None,
+                    "Someone changed this release while you were editing it. Your text is "
+                    "kept below: review their change on the release page, then save again.",
+                )
             else:
                 note = f" {stale_count} approval(s) turned stale." if stale_count else ""
                 messages.success(request, f"Saved {release.name}.{note}")
@@ -186,7 +232,7 @@ def release_edit(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "releases/release_form.html",
-        {"form": form, "release": release, "stale_count": stale_count},
+        {"form": form, "release": release, "stale_count": stale_count, "conflict": conflict},
     )
 
 
@@ -201,12 +247,12 @@ def release_notes(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- Stage actions ------------------------------------------------------------------------------
 
-STAGE_ACTIONS: dict[str, tuple[Callable[..., object], str, bool]] = {
-    # name: (service, success message, needs a reason)
-    "stage": (services.release_move_to_staging, "Moved to staging: the gates are open.", False),
-    "deploy": (services.release_record_deploy, "Production deploy recorded.", False),
-    "close": (services.release_close, "Release closed.", False),
-    "cancel": (services.release_cancel, "Release cancelled.", True),
+STAGE_ACTIONS: dict[str, tuple[Callable[..., object], str, type[forms.Form] | None]] = {
+    # name: (service, success message, the form whose cleaned data the service takes)
+    "stage": (services.release_move_to_staging, "Moved to staging: the gates are open.", None),
+    "deploy": (services.release_record_deploy, "Production deploy recorded.", DeployForm),
+    "close": (services.release_close, "Release closed.", None),
+    "cancel": (services.release_cancel, "Release cancelled.", ReasonForm),
 }
 
 
@@ -215,16 +261,15 @@ def release_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     get_object_or_404(Release.objects.only("pk"), pk=pk)
     if action not in STAGE_ACTIONS:
         return HttpResponse(status=404)
-    service, success, needs_reason = STAGE_ACTIONS[action]
-    if needs_reason:
-        form = ReasonForm(request.POST)
+    service, success, form_class = STAGE_ACTIONS[action]
+    kwargs: dict[str, Any] = {}
+    if form_class is not None:
+        form = form_class(request.POST)
         if not form.is_valid():
             permissions.require(request.user, action, Release.objects.get(pk=pk))
             form_error(request, form)
             return redirect(_release_url(pk))
-        kwargs: dict[str, Any] = {"reason": form.cleaned_data["reason"]}
-    else:
-        kwargs = {}
+        kwargs = form.cleaned_data
     perform(request, lambda: service(release_id=pk, actor=request.user, **kwargs), success)
     return redirect(_release_url(pk))
 

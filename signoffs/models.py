@@ -26,6 +26,10 @@ class SignOff(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    # When a backup decides, the holder they acted for ("by X for Y").
+    decided_for = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     # When the gate opened for signing (staging; the Project Manager's after the other six).
     opened_at = models.DateTimeField(null=True, blank=True)
     # Bumped on every change so a form rendered before someone else acted is recognised.

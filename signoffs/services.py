@@ -26,9 +26,11 @@ from releases.models import (
     HandoffDecision,
     HandoffState,
     Release,
+    RoleAssignment,
     RoleKey,
     Stage,
 )
+from releases.text import clean_text
 
 from . import permissions
 from .models import GateState, SignOff
@@ -68,7 +70,7 @@ def _require_open(gate: SignOff) -> None:
 
 
 def _clean_comment(comment: str, *, required: bool, what: str) -> str:
-    comment = (comment or "").strip()
+    comment = clean_text(comment)
     if required and not comment:
         raise ValidationError({"comment": f"Give a reason: {what}."})
     if len(comment) > MAX_COMMENT:
@@ -87,13 +89,21 @@ def _set_state(
     verb: str,
 ) -> AuditEvent:
     from_state = gate.state
+    decided = state != GateState.PENDING
     gate.state = state
     gate.stale = stale
     gate.comment = comment
-    gate.decided_by = actor if state != GateState.PENDING else None
-    gate.decided_at = now if state != GateState.PENDING else None
+    gate.decided_by = actor if decided else None
+    gate.decided_at = now if decided else None
+    # A backup decides for the holder: the decision says "by X for Y".
+    gate.decided_for = _holder_if_other(gate, actor) if decided else None
     gate.revision += 1
-    gate.save(update_fields=["state", "stale", "comment", "decided_by", "decided_at", "revision"])
+    gate.save(
+        update_fields=[
+            *("state", "stale", "comment", "decided_by", "decided_at", "decided_for", "revision")
+        ]
+    )
+    on_behalf = f"For {_name(gate.decided_for)}, as backup. " if gate.decided_for else ""
     return audit.record(
         release=gate.release,
         actor=actor,
@@ -101,8 +111,28 @@ def _set_state(
         subject=gate.role.name,
         from_state=from_state,
         to_state="stale" if stale else state,
-        comment=comment,
+        comment=(on_behalf + comment).strip(),
     )
+
+
+def _holder_if_other(gate: SignOff, actor: AbstractBaseUser | None) -> AbstractBaseUser | None:
+    """The role's holder when `actor` is someone else (its backup), else None."""
+    if actor is None:
+        return None
+    assignment = (
+        RoleAssignment.objects.filter(release_id=gate.release_id, role_id=gate.role_id)
+        .select_related("holder")
+        .first()
+    )
+    if assignment is None or assignment.holder_id in (None, actor.pk):
+        return None
+    return assignment.holder
+
+
+def _name(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return "nobody"
+    return user.get_full_name() or user.get_username()
 
 
 def _sync_checklist(release: Release, gates: list[SignOff] | None = None) -> None:
@@ -140,15 +170,27 @@ def _role_gates(release: Release) -> list[SignOff]:
     ]
 
 
-def _after_change(release: Release, *, actor: AbstractBaseUser | None, now: datetime) -> None:
-    """Keep the Project Manager's gate, the release stage and the checklist consistent."""
+def final_gate_may_open(gates: list[SignOff], *, qa_proceed: bool) -> bool:
+    """The Project Manager confirms only after the six role gates approve and QA says proceed."""
+    six = all(g.state == GateState.APPROVED for g in gates if g.role.key != FINAL_GATE)
+    return six and qa_proceed
+
+
+def _after_change(
+    release: Release, *, actor: AbstractBaseUser | None, now: datetime
+) -> AuditEvent | None:
+    """Keep the Project Manager's gate, the release stage and the checklist consistent.
+
+    Returns the audit event of moving an approved release back to staging, if that happened,
+    so the caller can tell the people who were told it was ready.
+    """
     # One read of all seven gates; the release lock (taken by every caller) already keeps
     # them from changing under us, so the final gate needs no lock of its own.
     gates = list(SignOff.objects.filter(release=release).select_related("role"))
     final = next(g for g in gates if g.role.key == FINAL_GATE)
     final.release = release
-    six_approved = all(g.state == GateState.APPROVED for g in gates if g is not final)
-    if six_approved and final.opened_at is None:
+    may_open = final_gate_may_open(gates, qa_proceed=_qa_says_proceed(release))
+    if may_open and final.opened_at is None:
         final.opened_at = now
         final.save(update_fields=["opened_at"])
         event = audit.record(
@@ -156,10 +198,11 @@ def _after_change(release: Release, *, actor: AbstractBaseUser | None, now: date
             actor=actor,
             verb="gate.opened",
             subject=final.role.name,
-            comment="All six role gates are approved: the Project Manager may confirm.",
+            comment="All six role gates are approved and QA says proceed: the Project Manager "
+            "may confirm.",
         )
         notices.final_gate_opened(release, final, event)
-    elif not six_approved:
+    elif not may_open:
         if final.state == GateState.APPROVED:
             _set_state(
                 final,
@@ -168,13 +211,14 @@ def _after_change(release: Release, *, actor: AbstractBaseUser | None, now: date
                 now=now,
                 stale=True,
                 verb="gate.stale",
-                comment="A role gate is no longer approved.",
+                comment="A role gate or QA's “proceed” is no longer there.",
             )
         if final.opened_at is not None:
             final.opened_at = None
             final.save(update_fields=["opened_at"])
+    reopened = None
     if release.stage == Stage.APPROVED and final.state != GateState.APPROVED:
-        lifecycle.move(
+        reopened = lifecycle.move(
             release,
             "reopen",
             actor=actor,
@@ -182,6 +226,14 @@ def _after_change(release: Release, *, actor: AbstractBaseUser | None, now: date
             comment="A gate is no longer approved; sign-off continues.",
         )
     _sync_checklist(release, gates)
+    return reopened
+
+
+def sync_final_gate(release: Release, *, actor: AbstractBaseUser | None, now: datetime) -> None:
+    """After QA's hand-off decision changed: open or close the final gate (caller locked)."""
+    reopened = _after_change(release, actor=actor, now=now)
+    if reopened is not None:
+        notices.release_reopened(release, reopened)
 
 
 def open_gates(
@@ -222,9 +274,43 @@ def mark_stale(
         )
         notices.approval_stale(gate, signer, event)
         count += 1
+    _reset_qa_decision(release, actor=actor, reason=reason)
     if count:
-        _after_change(release, actor=actor, now=now)
+        reopened = _after_change(release, actor=actor, now=now)
+        if reopened is not None:
+            notices.release_reopened(release, reopened)
     return count
+
+
+def _reset_qa_decision(release: Release, *, actor: AbstractBaseUser | None, reason: str) -> None:
+    """QA's "proceed" was about what was on staging: a scope change asks for it again.
+
+    A "hold" stays: it blocks until the QA Lead says otherwise, whatever changed.
+    """
+    handoff = (
+        Handoff.objects.select_for_update(of=("self",))
+        .select_related("template__from_role", "template__to_role")
+        .filter(release=release, template__is_gate=True, decision=HandoffDecision.PROCEED)
+        .exclude(state=HandoffState.PENDING)
+        .first()
+    )
+    if handoff is None:
+        return
+    from_state = handoff.decision or handoff.state
+    handoff.state, handoff.decision = HandoffState.PENDING, ""
+    handoff.acknowledged_by = handoff.acknowledged_at = None
+    handoff.save(update_fields=["state", "decision", "acknowledged_by", "acknowledged_at"])
+    handoff.release = release
+    event = audit.record(
+        release=release,
+        actor=actor,
+        verb="handoff.reset",
+        subject=str(handoff.template),
+        from_state=from_state,
+        to_state=HandoffState.PENDING,
+        comment=reason + " The QA Lead hands off and decides again.",
+    )
+    notices.qa_decision_reset(handoff, event)
 
 
 @transaction.atomic
@@ -284,8 +370,8 @@ def gate_reject(
     event = _set_state(
         gate, state=GateState.REJECTED, actor=actor, now=now, comment=reason, verb="gate.rejected"
     )
-    notices.gate_rejected(gate, event)
-    _after_change(release, actor=actor, now=now)
+    reopened = _after_change(release, actor=actor, now=now)
+    notices.gate_unapproved(gate, event, reopened=reopened is not None)
     return gate
 
 
@@ -305,8 +391,42 @@ def gate_revoke(
         )
     comment = _clean_comment(comment, required=False, what="")
     now = timezone.now()
-    _set_state(
+    event = _set_state(
         gate, state=GateState.PENDING, actor=actor, now=now, comment=comment, verb="gate.revoked"
     )
-    _after_change(release, actor=actor, now=now)
+    reopened = _after_change(release, actor=actor, now=now)
+    notices.gate_unapproved(gate, event, reopened=reopened is not None)
     return gate
+
+
+def reassigned(
+    release: Release,
+    gate: SignOff,
+    *,
+    actor: AbstractBaseUser,
+    now: datetime,
+    holders: set[int],
+) -> None:
+    """After a role changed hands (caller holds the locks): an approval given by someone who
+    no longer holds the role stops counting, and the new people are asked or told."""
+    gate.release = release
+    if (
+        release.stage in lifecycle.REVOKING_STAGES
+        and gate.state == GateState.APPROVED
+        and gate.decided_by_id not in holders
+    ):
+        # No "sign again" to the old signer: they no longer hold the role, and the
+        # assignment notice tells them so.
+        _set_state(
+            gate,
+            state=GateState.PENDING,
+            actor=actor,
+            now=now,
+            stale=True,
+            verb="gate.stale",
+            comment=f"{_name(gate.decided_by)}, who approved, no longer holds the role: the new "
+            "holder signs.",
+        )
+        reopened = _after_change(release, actor=actor, now=now)
+        if reopened is not None:
+            notices.release_reopened(release, reopened)

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
-import html
-
 import markdown as md
 import nh3
 from django import template
+from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
+from markdown import Markdown
+from markdown.extensions import Extension
+
+from releases.models import Release
 
 register = template.Library()
 
@@ -30,11 +33,38 @@ def icon(state: str) -> str:
     return ICONS.get(str(state), "•")
 
 
+class NoRawHtml(Extension):
+    """Typed HTML is text: Markdown's raw-HTML passthrough is switched off, so the serializer
+    escapes it exactly once (escaping before Markdown would escape code spans twice)."""
+
+    def extendMarkdown(self, converter: Markdown) -> None:
+        converter.preprocessors.deregister("html_block")
+        converter.inlinePatterns.deregister("html")
+
+
 @register.filter
 def markdown(text: str) -> SafeString:
-    """Markdown to HTML. Typed HTML is escaped first so it shows as text, then nh3 sanitizes."""
-    rendered = md.markdown(html.escape(text or "", quote=False), extensions=["sane_lists"])
+    """Markdown to HTML; typed HTML shows as text, and nh3 sanitizes what comes out anyway."""
+    rendered = md.markdown(text or "", extensions=["sane_lists", NoRawHtml()])
     return mark_safe(nh3.clean(rendered))  # sanitized by nh3 just above
+
+
+DAY_TIME = "D j M Y, H:i"
+
+
+@register.filter
+def window(release: Release) -> str:
+    """A release's deployment window in local time; the end repeats its date only when it
+    falls on another day than the start, so a window past midnight keeps its end date."""
+    if not release.window_start:
+        return "not scheduled"
+    start = timezone.localtime(release.window_start)
+    text = formats.date_format(start, DAY_TIME)
+    if release.window_end:
+        end = timezone.localtime(release.window_end)
+        same_day = end.date() == start.date()
+        text += " \u2013 " + formats.date_format(end, "H:i" if same_day else DAY_TIME)  # en dash
+    return text
 
 
 @register.filter

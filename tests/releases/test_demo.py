@@ -33,3 +33,27 @@ def test_demo_covers_every_stage_and_is_idempotent(settings):
         "rejected",
         "pending",
     }
+
+
+def test_demo_runs_again_after_the_demo_data_was_edited(settings):
+    from releases import services
+
+    call_command("demo", password="secret-pass")
+    pm = get_user_model().objects.get(username=RoleKey.PROJECT_MANAGER)
+    fog = Release.objects.get(name="Fog")
+    services.release_update(release_id=fog.pk, actor=pm, data={"name": "Fog (renamed)"})
+    eddy = Release.objects.get(name="Eddy")
+    services.release_update(release_id=eddy.pk, actor=pm, data={"version": "1.0.3"})
+    services.release_cancel(
+        release_id=Release.objects.get(name="Drizzle").pk, actor=pm, reason="Scrapped."
+    )
+    before = snapshot()
+    call_command("demo", password="secret-pass")
+    after = snapshot()
+    # Drizzle was cancelled, so its name and version are free: the demo makes it again.
+    assert Release.objects.filter(name="Drizzle", stage="approved").count() == 1
+    assert [r for r in after["releases"] if r[0] != "Drizzle"] == [
+        r for r in before["releases"] if r[0] != "Drizzle"
+    ]
+    call_command("demo", password="secret-pass")
+    assert snapshot()["releases"] == after["releases"]

@@ -14,6 +14,7 @@ from releases.models import (
     Handoff,
     HandoffState,
     IncidentState,
+    Notification,
     Release,
     RoleAssignment,
     RoleKey,
@@ -427,16 +428,42 @@ class TestIncidentsAndRollback:
     def test_rollback_goes_to_the_last_known_good_release(self, team, build):
         good = build.closed(version="1.0.0", release_type="major")
         bad = build.deployed(version="1.1.0", release_type="minor")
-        worse = build.deployed(version="1.2.0", release_type="minor")
+        assert refresh(good).superseded_by == bad
         incident = services.incident_open(release_id=bad.pk, actor=team[QA], title="500s")
         services.incident_record_rollback(incident_id=incident.pk, actor=team[DEVOPS])
         assert refresh(bad).rolled_back_to == good
+        # Production is 1.0.0 again.
+        assert list(Release.objects.in_production()) == [good]
         # 1.1.0 was rolled back, so it is not known-good: 1.2.0 goes back to 1.0.0.
+        worse = build.deployed(version="1.2.0", release_type="minor")
         incident = services.incident_open(release_id=worse.pk, actor=team[QA], title="Slow")
         services.incident_record_rollback(incident_id=incident.pk, actor=team[DEVOPS])
         worse = refresh(worse)
         assert (worse.stage, worse.rolled_back_to) == (Stage.ROLLED_BACK, good)
         assert refresh(incident).rolled_back_to == good
+        assert list(Release.objects.in_production()) == [good]
+
+    def test_only_the_release_in_production_can_be_rolled_back(self, team, build):
+        build.closed(version="1.0.0", release_type="major")
+        older = build.deployed(version="1.1.0", release_type="minor")
+        newer = build.deployed(version="1.2.0", release_type="minor")
+        older = refresh(older)
+        assert (older.stage, older.superseded_by) == (Stage.DEPLOYED, newer)
+        assert list(Release.objects.in_production()) == [newer]
+        incident = services.incident_open(release_id=older.pk, actor=team[QA], title="Old bug")
+        events = older.audit_events.count()
+        with pytest.raises(Refused, match=r"no longer in production: .*1\.2\.0"):
+            services.incident_record_rollback(incident_id=incident.pk, actor=team[DEVOPS])
+        assert refresh(older).stage == Stage.DEPLOYED
+        assert older.audit_events.count() == events
+        assert not Notification.objects.filter(kind="rollback_recorded").exists()
+
+    def test_a_superseded_release_can_still_be_closed(self, team, build):
+        build.closed(version="1.0.0", release_type="major")
+        older = build.post_release_done(build.deployed(version="1.1.0", release_type="minor"))
+        build.deployed(version="1.2.0", release_type="minor")
+        services.release_close(release_id=older.pk, actor=team[PM])
+        assert refresh(older).stage == Stage.CLOSED
 
     def test_rollback_needs_something_known_good(self, team, build):
         only = build.deployed(version="1.0.0", release_type="major")

@@ -65,7 +65,7 @@ MATRIX = [
     _a("mark item not applicable", DEVOPS, HOLDERS, {"planning", "staging", "approved"}),
     _a("reopen checklist item", QA, HOLDERS, {"planning"}),
     _a("send QA hand-off", QA, HOLDERS, {"staging"}),
-    _a("acknowledge QA hand-off", DEVOPS, HOLDERS, {"staging", "approved", "deployed"}),
+    _a("acknowledge QA hand-off", DEVOPS, HOLDERS, {"staging", "approved"}),
     _a("open incident", QA, set(ROLE_HOLDERS), {"deployed"}),
     _a("record rollback", DEVOPS, HOLDERS, {"deployed"}),
     _a("resolve incident", DEVOPS, HOLDERS | {"project_manager"}, {"deployed", "rolled_back"}),

@@ -19,7 +19,8 @@ def add(section: str, key: str, amount: int = 1) -> None:
 # What the suite found and what was done about it (kept with the code that proves it).
 FINDINGS = [
     "Matrix: a hand-off could be acknowledged on a closed, cancelled or rolled-back release; "
-    "acknowledging now needs a release in staging, approved or deployed.",
+    "acknowledging now needs a stage its phase allows (the QA hand-off: staging or approved; "
+    "the post-release ones: deployed).",
     "Matrix: an incident could be resolved whatever the release's stage; resolving now needs "
     "a deployed or rolled-back release.",
     "Faults: a worker killed after the SMTP server took a message but before the 250 reached "

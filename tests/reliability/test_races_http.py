@@ -201,14 +201,23 @@ def test_reassigning_a_role_while_its_holder_signs(live_server, crew):
     assert reassignments == 1
     assert RoleAssignment.objects.get(release=release, role__key=QA).holder == newcomer
     assert approvals in (0, 1)
-    assert (gate.state == "approved") == (approvals == 1)
+    # Whoever won, the gate waits for the new holder: an approval given by the old holder
+    # stops counting when the role changes hands.
+    assert gate.state == "pending"
+    assert gate.stale == (approvals == 1)
     if approvals:
-        # The approval came first, while the old holder still held the role.
+        # The approval came first, while the old holder still held the role, then went stale.
         events = list(
-            AuditEvent.objects.filter(release=release, verb__in=["gate.approved", "role.assigned"])
+            AuditEvent.objects.filter(
+                release=release, verb__in=["gate.approved", "role.assigned", "gate.stale"]
+            )
             .order_by("id")
             .values_list("verb", "actor")
         )
-        assert events[0] == ("gate.approved", crew.team[QA].pk)
+        assert events == [
+            ("gate.approved", crew.team[QA].pk),
+            ("role.assigned", crew.team.admin.pk),
+            ("gate.stale", crew.team.admin.pk),
+        ]
     # Everyone after the reassignment was refused with 403, nobody got a server error.
     assert set(statuses) <= {302, 403}

@@ -1,6 +1,8 @@
 """Load demo users and releases in every stage, through the same services the pages use.
 
-Idempotent: users are updated in place and a release that already exists is left alone.
+Idempotent: users are updated in place and a release that already exists is left alone. A demo
+release is recognised by its version (unique while not cancelled) or its name, so renaming one
+in the app, or editing it otherwise, never makes a second run fail.
 """
 
 from __future__ import annotations
@@ -10,11 +12,14 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from releases import services
+from releases.errors import Refused
 from releases.models import (
     ChecklistKind,
     DefaultHolder,
@@ -22,6 +27,7 @@ from releases.models import (
     Release,
     Role,
     RoleKey,
+    Stage,
 )
 from signoffs import services as gate_services
 from signoffs.models import SignOff
@@ -54,33 +60,47 @@ class Command(BaseCommand):
         plan = [
             ("Aurora", "1.0.0", "major", "closed"),
             ("Borealis", "1.1.0", "minor", "rolled_back"),
-            ("Cirrus", "1.1.1", "patch", "deployed"),
+            # Borealis was rolled back, so production is Aurora 1.0.0 again: the hotfix and
+            # the next minor are bumped from it (1.1.0 stays taken).
+            ("Cirrus", "1.0.1", "patch", "deployed"),
             ("Drizzle", "1.2.0", "minor", "approved"),
-            ("Eddy", "1.1.2", "patch", "staging"),
+            ("Eddy", "1.0.2", "patch", "staging"),
             ("Fog", "2.0.0", "major", "planning"),
         ]
         for index, (name, version, release_type, stage) in enumerate(plan):
-            if Release.objects.filter(name=name).exists():
+            there = Release.objects.exclude(stage=Stage.CANCELLED).filter(
+                Q(name=name) | Q(version=version)
+            )
+            if there.exists():
                 continue
             window = now + timedelta(days=index + 1)
-            # All or nothing per release, so a failed run leaves nothing half-built to skip.
-            with transaction.atomic():
-                release = services.release_create(
-                    actor=users[RoleKey.PROJECT_MANAGER],
-                    name=name,
-                    version=version,
-                    release_type=release_type,
-                    window_start=window,
-                    window_end=window + timedelta(hours=2),
-                    **NOTES,
-                )
-                self._advance(release, stage)
+            try:
+                # All or nothing per release, so a failed run leaves nothing half-built to skip.
+                with transaction.atomic():
+                    release = self._create(name, version, release_type, window)
+                    self._advance(release, stage)
+            except (ValidationError, Refused) as exc:
+                # The data was changed in the app (a newer version shipped, say): leave it be.
+                message = " ".join(exc.messages) if isinstance(exc, ValidationError) else exc
+                self.stdout.write(f"release {name} {version}: skipped ({message})")
+                continue
             self.stdout.write(f"release {name} {version}: {stage}")
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: sign in as admin or any role user ({', '.join(RoleKey.values)}) "
                 f"with the password “{password}”."
             )
+        )
+
+    def _create(self, name: str, version: str, release_type: str, window: Any) -> Release:
+        return services.release_create(
+            actor=self.users[RoleKey.PROJECT_MANAGER],
+            name=name,
+            version=version,
+            release_type=release_type,
+            window_start=window,
+            window_end=window + timedelta(hours=2),
+            **NOTES,
         )
 
     def _users(self, password: str) -> dict[str, AbstractBaseUser]:
