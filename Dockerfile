@@ -12,6 +12,7 @@ RUN useradd --create-home --uid 10001 --shell /usr/sbin/nologin app
 # Dependencies first, from pyproject.toml, so code changes do not reinstall them.
 COPY pyproject.toml README.md ./
 COPY octoacme/__init__.py octoacme/__init__.py
+COPY notifications/__init__.py notifications/__init__.py
 COPY releases/__init__.py releases/__init__.py
 COPY signoffs/__init__.py signoffs/__init__.py
 RUN pip install -e .

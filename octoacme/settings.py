@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "axes",
+    "notifications",
     "releases",
     "signoffs",
 ]
@@ -87,7 +88,7 @@ if not DEBUG:
     # (runserver does it in development).
     MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
 
-# The benchmark swaps in octoacme.bench_urls, which adds two bare views to compare against.
+# Only scripts/benchmark.py sets it: to its own bench_urls (scripts/), which adds two bare views.
 ROOT_URLCONF = env.str("ROOT_URLCONF", default="octoacme.urls")
 WSGI_APPLICATION = "octoacme.wsgi.application"
 
@@ -218,7 +219,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # Due times live in the database; beat only wakes the sweeps that read them. No long
 # countdown tasks: Redis would hand them out again after its visibility timeout.
 CELERY_BEAT_SCHEDULE = {
-    "deliver-notifications": {"task": "releases.tasks.deliver_due", "schedule": 30.0},
+    "deliver-notifications": {"task": "notifications.tasks.deliver_due", "schedule": 30.0},
     "send-reminders": {"task": "releases.tasks.send_reminders", "schedule": 60.0},
     "run-follow-ups": {"task": "releases.tasks.run_follow_ups", "schedule": 120.0},
 }

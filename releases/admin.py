@@ -14,11 +14,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.shortcuts import redirect
-from django.utils import timezone
 
 from signoffs.models import SignOff
 
-from . import lifecycle, permissions, services, versions
+from . import changes, lifecycle, permissions, selectors, services, versions
 from .errors import Refused
 from .models import (
     AuditEvent,
@@ -26,8 +25,6 @@ from .models import (
     DefaultHolder,
     FollowUp,
     HandoffTemplate,
-    Notification,
-    NotificationState,
     Release,
     Role,
     RoleAssignment,
@@ -133,10 +130,10 @@ class ReleaseAdminForm(forms.ModelForm):
         # Read now: once the form is valid, Django copies the new values onto the instance.
         fields = {f: data[f] for f in Release.EDITABLE_FIELDS if f in data}
         self.release_changes = (
-            services.changed_fields(self.instance, fields) if self.instance.pk else fields
+            changes.changed_fields(self.instance, fields) if self.instance.pk else fields
         )
         if self.instance.pk is not None and not data.get("confirm_stale"):
-            stale = services.approvals_affected_by(self.instance, self.release_changes)
+            stale = selectors.approvals_affected_by(self.instance, self.release_changes)
             if stale:
                 raise ValidationError(
                     f"Saving changes what people signed: {stale} approval(s) will turn stale "
@@ -258,39 +255,6 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    """The outbox: what was sent, what waits for a retry, and what failed and why."""
-
-    list_display = [
-        "created_at",
-        "kind",
-        "to_email",
-        "state",
-        "tries",
-        "next_attempt_at",
-        "last_error",
-    ]
-    list_filter = ["state", "kind"]
-    search_fields = ["to_email", "subject", "key"]
-    list_select_related = ["release"]
-    readonly_fields = [f.name for f in Notification._meta.fields]
-    actions = ["retry_now"]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    @admin.action(description="Retry the selected failed or pending notices now")
-    def retry_now(self, request: HttpRequest, queryset: Any) -> None:
-        count = queryset.filter(
-            state__in=[NotificationState.FAILED, NotificationState.PENDING]
-        ).update(state=NotificationState.PENDING, next_attempt_at=timezone.now(), tries=0)
-        self.message_user(request, f"{count} notice(s) will be sent by the next sweep.")
 
 
 @admin.register(FollowUp)

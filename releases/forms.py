@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from . import versions
-from .models import HandoffDecision, Release, ReleaseType, Severity
+from .models import ACTIVE_STAGES, HandoffDecision, Release, ReleaseType, Severity, Stage
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -121,10 +121,9 @@ class DashboardFilterForm(forms.Form):
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        from .models import Stage
 
         super().__init__(*args, **kwargs)
-        active = [Stage.PLANNING, Stage.STAGING, Stage.APPROVED, Stage.DEPLOYED]
+        active = [Stage(s) for s in ACTIVE_STAGES]
         self.fields["stage"].choices = [("", "All active stages")] + [
             (s.value, s.label) for s in active
         ]

@@ -1,4 +1,4 @@
-"""The guide (`shared/release-guide.md`) as data, word for word; seeded by a data migration.
+"""The guide (`docs/release-guide.md`) as data, word for word; seeded by a data migration.
 
 Kept as plain literals so migrations can import it without importing models.
 """

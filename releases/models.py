@@ -85,6 +85,11 @@ class Stage(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# Stages of a release still being worked on, and of one that is finished.
+ACTIVE_STAGES = (Stage.PLANNING, Stage.STAGING, Stage.APPROVED, Stage.DEPLOYED)
+FINISHED_STAGES = (Stage.CLOSED, Stage.ROLLED_BACK, Stage.CANCELLED)
+
+
 class ReleaseType(models.TextChoices):
     PATCH = "patch", "Patch (hotfix for a critical production issue)"
     MINOR = "minor", "Minor (incremental features and improvements)"
@@ -108,14 +113,22 @@ class ReleaseQuerySet(models.QuerySet["Release"]):
         """
         return self.known_good().filter(superseded_by__isnull=True)
 
+    def last_known_good_before(self, release: Release) -> Release | None:
+        """The previous release that reached production and was not rolled back."""
+        return (
+            self.known_good()
+            .exclude(pk=release.pk)
+            .filter(deployed_at__lt=release.deployed_at)
+            .order_by("-deployed_at", "-id")
+            .first()
+        )
+
     def by_version(self) -> ReleaseQuerySet:
         """Highest semantic version first (by the zero-padded `version_key`, not the text)."""
         return self.order_by("-version_key", "-id")
 
     def active(self) -> ReleaseQuerySet:
-        return self.filter(
-            stage__in=[Stage.PLANNING, Stage.STAGING, Stage.APPROVED, Stage.DEPLOYED]
-        )
+        return self.filter(stage__in=ACTIVE_STAGES)
 
 
 class Release(models.Model):
@@ -223,6 +236,15 @@ class Release(models.Model):
         if update_fields is not None and "version" in update_fields:
             kwargs["update_fields"] = {*update_fields, "version_key"}
         super().save(*args, **kwargs)
+
+    @property
+    def in_production(self) -> bool:
+        """Reached production, not rolled back, not replaced since (see `in_production()`)."""
+        return (
+            self.deployed_at is not None
+            and self.stage != Stage.ROLLED_BACK
+            and self.superseded_by_id is None
+        )
 
 
 def version_key(version: str) -> str:
@@ -489,50 +511,6 @@ class AuditEvent(models.Model):
         raise TypeError("Audit events are append-only.")
 
 
-class NotificationState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
-
-
-class Notification(models.Model):
-    """The outbox: one row per notice and recipient, written with the event that causes it.
-
-    `key` is unique per (event, recipient), so a retried event never makes a second row; a
-    worker claims a row with a conditional update before sending, so two never both send it.
-    """
-
-    key = models.CharField(max_length=200, unique=True)
-    kind = models.CharField(max_length=40)
-    release = models.ForeignKey(
-        Release, null=True, blank=True, on_delete=models.PROTECT, related_name="notifications"
-    )
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
-    )
-    to_email = models.EmailField()
-    subject = models.CharField(max_length=255)
-    body_text = models.TextField()
-    body_html = models.TextField()
-    state = models.CharField(
-        max_length=8, choices=NotificationState.choices, default=NotificationState.PENDING
-    )
-    tries = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField()
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    last_error = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at"]
-        indexes = [models.Index(fields=["state", "next_attempt_at"])]
-
-    def __str__(self) -> str:
-        return f"{self.kind} to {self.to_email} [{self.state}]"
-
-
 class FollowUpKind(models.TextChoices):
     POST_RELEASE_DUTIES = "post_release_duties", "Post-release duties (+24 h)"
     FEEDBACK_OVERDUE = "feedback_overdue", "Customer feedback hand-off overdue (+48 h)"
@@ -555,13 +533,3 @@ class FollowUp(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} for {self.release}"
-
-
-class Throttle(models.Model):
-    """When something rate-limited (a person's digest, a release's escalation) last happened."""
-
-    key = models.CharField(max_length=100, unique=True)
-    last_at = models.DateTimeField()
-
-    def __str__(self) -> str:
-        return f"{self.key} @ {self.last_at:%Y-%m-%d %H:%M}"

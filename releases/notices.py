@@ -10,9 +10,12 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.urls import reverse
 
+from notifications.outbox import Recipient, absolute, notify, recipients
+from octoacme.names import display_name
+
+from . import lifecycle
 from .models import AuditEvent, Incident, Release, RoleAssignment, RoleKey, Stage
 from .notes import notes_markdown
-from .outbox import Recipient, absolute, notify, recipients
 
 
 def role_people(release: Release, *role_keys: str) -> list[AbstractBaseUser]:
@@ -56,7 +59,7 @@ def gates_opened(release: Release, gates: Iterable[object], event: AuditEvent) -
             kind="gate_opened",
             to=recipients(role_people(release, gate.role.key)),
             subject=f"Your sign-off is requested: {gate.role.name} for {release}",
-            release=release,
+            release_id=release.pk,
             context={
                 "headline": f"{release} is on staging and waits for your "
                 f"{gate.role.name} sign-off.",
@@ -71,19 +74,13 @@ def final_gate_opened(release: Release, gate: object, event: AuditEvent) -> None
         kind="confirm_signoffs",
         to=recipients(role_people(release, RoleKey.PROJECT_MANAGER)),
         subject=f"All six gates approved: confirm sign-offs for {release}",
-        release=release,
+        release_id=release.pk,
         context={
             "headline": f"Every role gate of {release} is approved. Confirm all sign-offs "
             "received to approve the release.",
             **_gate_context(gate),
         },
     )
-
-
-def _name(user: AbstractBaseUser | None) -> str:
-    if user is None:
-        return "nobody"
-    return user.get_full_name() or user.get_username()
 
 
 def gate_unapproved(gate: object, event: AuditEvent, *, reopened: bool) -> None:
@@ -100,7 +97,7 @@ def gate_unapproved(gate: object, event: AuditEvent, *, reopened: bool) -> None:
         roles.append(RoleKey.PRODUCT_MANAGER)
     if reopened:
         roles.append(RoleKey.DEVOPS_ENGINEER)
-    who = _name(event.actor)
+    who = display_name(event.actor)
     if rejected:
         headline = (
             f"{who} rejected the {gate.role.name} gate of {release}. "
@@ -119,7 +116,7 @@ def gate_unapproved(gate: object, event: AuditEvent, *, reopened: bool) -> None:
         to=recipients(role_people(release, *roles)),
         subject=f"{gate.role.name} {'rejected' if rejected else 'revoked approval of'} {release}"
         + (": no longer approved" if reopened else ""),
-        release=release,
+        release_id=release.pk,
         context={
             "headline": headline,
             "body": f"Reason: {gate.comment}" if gate.comment else "",
@@ -136,7 +133,7 @@ def release_reopened(release: Release, event: AuditEvent) -> None:
         kind="release_reopened",
         to=recipients(role_people(release, RoleKey.DEVOPS_ENGINEER, RoleKey.PROJECT_MANAGER)),
         subject=f"{release} is no longer approved: do not deploy",
-        release=release,
+        release_id=release.pk,
         context={
             "headline": f"{release} was approved but is back in staging: a sign-off it needs "
             "is no longer there. Do not deploy it until it is approved again.",
@@ -153,7 +150,7 @@ def qa_decision_reset(handoff: object, event: AuditEvent) -> None:
         kind="handoff_reset",
         to=recipients(role_people(release, RoleKey.QA_LEAD)),
         subject=f"Hand off to DevOps again: the scope of {release} changed",
-        release=release,
+        release_id=release.pk,
         context={
             "headline": f"Your decision on {release} covered a scope that has changed. Test "
             "what is on staging now and send the QA Lead → DevOps Engineer hand-off again.",
@@ -174,14 +171,18 @@ def role_changed(
 ) -> None:
     """A role changed hands: the new people are asked (if the gate waits) or told; the old told."""
     role = gate.role
-    waiting = release.stage == Stage.STAGING and gate.opened_at and gate.state != "approved"
+    waiting = (
+        release.stage in lifecycle.SIGNING_STAGES
+        and gate.opened_at
+        and gate.state != lifecycle.GateState.APPROVED
+    )
     if waiting:
         notify(
             key=f"ev{event.pk}:assigned-request",
             kind="gate_opened",
             to=recipients(added),
             subject=f"Your sign-off is requested: {role.name} for {release}",
-            release=release,
+            release_id=release.pk,
             context={
                 "headline": f"You now hold the {role.name} role on {release}, which is on "
                 "staging and waits for your sign-off.",
@@ -194,7 +195,7 @@ def role_changed(
             kind="role_assigned",
             to=recipients(added),
             subject=f"You now hold the {role.name} role on {release}",
-            release=release,
+            release_id=release.pk,
             context={
                 "headline": f"You now hold the {role.name} role on {release} "
                 f"({release.get_stage_display().lower()}).",
@@ -212,7 +213,7 @@ def role_changed(
         kind="role_unassigned",
         to=recipients(removed),
         subject=f"You no longer hold the {role.name} role on {release}",
-        release=release,
+        release_id=release.pk,
         context={
             "headline": f"The {role.name} role on {release} was handed to someone else; "
             "nothing more is asked of you for it.",
@@ -230,9 +231,9 @@ def release_cancelled(release: Release, event: AuditEvent, *, was: str) -> None:
         kind="release_cancelled",
         to=recipients(role_people(release, *RoleKey.values)),
         subject=f"{release} is cancelled",
-        release=release,
+        release_id=release.pk,
         context={
-            "headline": f"{_name(event.actor)} cancelled {release} while it was "
+            "headline": f"{display_name(event.actor)} cancelled {release} while it was "
             f"{Stage(was).label.lower()}. Nothing more is asked of you for it"
             + (", and it must not be deployed." if was == Stage.APPROVED else "."),
             "body": f"Reason: {event.comment}",
@@ -254,10 +255,10 @@ def downgrade_deployed(
         kind="downgrade_deployed",
         to=recipients(people),
         subject=f"Downgrade: {release} deployed below {higher.version}",
-        release=release,
+        release_id=release.pk,
         context={
-            "headline": f"{_name(event.actor)} deployed {release} to production as a deliberate "
-            f"downgrade from {higher.version} ({higher.name}).",
+            "headline": f"{display_name(event.actor)} deployed {release} to production as a "
+            f"deliberate downgrade from {higher.version} ({higher.name}).",
             "body": event.comment,
             "link": release_link(release),
             "link_text": "Open the release",
@@ -274,7 +275,7 @@ def approval_stale(gate: object, signer: AbstractBaseUser | None, event: AuditEv
             kind="approval_stale",
             to=recipients([signer]),
             subject=f"Your confirmation of {gate.release} no longer holds",
-            release=gate.release,
+            release_id=gate.release_id,
             context={
                 "headline": f"Your confirmation that all sign-offs of {gate.release} were "
                 "received no longer holds. You will be asked to confirm again once the role "
@@ -290,7 +291,7 @@ def approval_stale(gate: object, signer: AbstractBaseUser | None, event: AuditEv
         kind="approval_stale",
         to=recipients([signer]),
         subject=f"Sign again: the scope of {gate.release} changed",
-        release=gate.release,
+        release_id=gate.release_id,
         context={
             "headline": f"Your {gate.role.name} approval of {gate.release} no longer covers "
             "what the release contains; please review it and sign again.",
@@ -306,7 +307,7 @@ def release_approved(release: Release, event: AuditEvent) -> None:
         kind="release_approved",
         to=recipients(role_people(release, RoleKey.DEVOPS_ENGINEER)),
         subject=f"{release} is approved for production",
-        release=release,
+        release_id=release.pk,
         context={
             "headline": f"All seven sign-offs of {release} are in. It is ready to deploy.",
             "link": release_link(release),
@@ -322,7 +323,7 @@ def release_deployed(release: Release, event: AuditEvent) -> None:
         kind="handoff_due",
         to=recipients(role_people(release, RoleKey.DEVOPS_ENGINEER)),
         subject=f"Hand off deployment status of {release} to the Project Manager",
-        release=release,
+        release_id=release.pk,
         context={
             "headline": f"{release} is in production. Hand off the deployment status and system "
             "health metrics to the Project Manager for stakeholder communication.",
@@ -335,7 +336,7 @@ def release_deployed(release: Release, event: AuditEvent) -> None:
         kind="handoff_due",
         to=recipients(role_people(release, RoleKey.PROJECT_MANAGER)),
         subject=f"Hand off the release notes of {release} to Customer Success",
-        release=release,
+        release_id=release.pk,
         context={
             "headline": f"{release} is in production. Hand off the release notes and known "
             "issues to the Customer Success Manager now, for customer communication and "
@@ -357,7 +358,7 @@ def incident_opened(incident: Incident, event: AuditEvent) -> None:
             *recipients(role_people(release, RoleKey.DEVOPS_ENGINEER, RoleKey.PROJECT_MANAGER)),
         ],
         subject=f"[{incident.get_severity_display()}] Incident on {release}: {incident.title}",
-        release=release,
+        release_id=release.pk,
         context={
             "headline": f"{incident.opened_by} opened a {incident.get_severity_display().lower()} "
             f"incident on {release}. Playbook: respond, roll back to the last known-good "
@@ -376,7 +377,7 @@ def rollback_recorded(incident: Incident, event: AuditEvent) -> None:
         kind="rollback_recorded",
         to=[*oncall(), *recipients(role_people(release, *RoleKey.values))],
         subject=f"{release} rolled back to {incident.rolled_back_to}",
-        release=release,
+        release_id=release.pk,
         context={
             "headline": f"{release} was rolled back to {incident.rolled_back_to} after the "
             f"incident “{incident.title}”.",

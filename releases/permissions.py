@@ -58,18 +58,25 @@ def is_admin_action(action: str, user: User) -> bool:
     return action in ADMIN_ACTIONS and _is_active(user) and user.is_superuser
 
 
-def can(user: User, action: str, release: Release) -> bool:
+def can(user: User, action: str, release: Release, *, held: set[str] | None = None) -> bool:
+    """`held`: the roles the user holds on the release, when the caller knows them already."""
     if not _is_active(user):
         return False
     if is_admin_action(action, user):
         return True
-    return holds_any(user, release, ACTION_ROLES[action])
+    if held is None:
+        held = held_role_keys(user, release)
+    return bool(held & set(ACTION_ROLES[action]))
+
+
+def refusal(action: str) -> str:
+    roles = ", ".join(RoleKey(k).label for k in ACTION_ROLES[action])
+    return f"Only the holder or backup of {roles} on this release may do this."
 
 
 def require(user: User, action: str, release: Release) -> None:
     if not can(user, action, release):
-        roles = ", ".join(RoleKey(k).label for k in ACTION_ROLES[action])
-        raise PermissionDenied(f"Only the holder or backup of {roles} on this release may do this.")
+        raise PermissionDenied(refusal(action))
 
 
 def can_create_release(user: User) -> bool:

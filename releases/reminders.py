@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -18,6 +18,8 @@ from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.outbox import Message, Recipient, absolute, notify, queue, recipients
+from notifications.throttles import claim_many
 from signoffs.models import GateState, SignOff
 
 from . import notices
@@ -28,34 +30,8 @@ from .models import (
     RoleAssignment,
     RoleKey,
     Stage,
-    Throttle,
 )
-from .outbox import Message, Recipient, absolute, notify, queue, recipients
 from .timefmt import format_time
-
-EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
-
-
-def claim_many(keys: Iterable[str], *, now: datetime) -> set[str]:
-    """The keys whose interval has passed, claimed for this caller alone (in its transaction).
-
-    Rows another sweep holds right now are skipped rather than waited for; once it commits
-    they carry its time and are no longer due, so two sweeps never claim the same key.
-    """
-    keys = list(keys)
-    if not keys:
-        return set()
-    Throttle.objects.bulk_create(
-        [Throttle(key=k, last_at=EPOCH) for k in keys], ignore_conflicts=True, batch_size=5000
-    )
-    cutoff = now - settings.SIGNOFF_REMINDER_INTERVAL
-    due = list(
-        Throttle.objects.select_for_update(skip_locked=True)
-        .filter(key__in=keys, last_at__lte=cutoff)
-        .values_list("pk", "key")
-    )
-    Throttle.objects.filter(pk__in=[pk for pk, _ in due]).update(last_at=now)
-    return {key for _, key in due}
 
 
 def _url(name: str, anchor: str = "") -> Callable[[int], str]:
@@ -113,7 +89,9 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
 def _claim_people(name: str, batch: list[int], now: datetime) -> tuple[dict[int, Any], set[int]]:
     """The batch's reachable users, and those of them whose `name` throttle this run claimed."""
     users = _users(batch)
-    keys = claim_many((f"{name}:{uid}" for uid in users), now=now)
+    keys = claim_many(
+        (f"{name}:{uid}" for uid in users), now=now, interval=settings.SIGNOFF_REMINDER_INTERVAL
+    )
     return users, {int(key.split(":")[1]) for key in keys}
 
 
@@ -296,7 +274,7 @@ def _act(follow_up: FollowUp) -> int:
                 kind="post_release_duties",
                 to=recipients([a.holder, a.backup]),
                 subject=f"{release}, one day on: your post-release duties",
-                release=release,
+                release_id=release.pk,
                 context={
                     "headline": f"{release} has been in production for a day. "
                     f"As {a.role.name}: {a.role.post_release_duty}.",
@@ -315,7 +293,7 @@ def _act(follow_up: FollowUp) -> int:
             notices.role_people(release, RoleKey.PRODUCT_MANAGER, RoleKey.PROJECT_MANAGER)
         ),
         subject=f"Overdue: customer feedback hand-off for {release}",
-        release=release,
+        release_id=release.pk,
         context={
             "headline": f"48 hours after {release} reached production, the Customer Success "
             "Manager has not handed off early customer feedback and adoption metrics.",

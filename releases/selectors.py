@@ -25,11 +25,13 @@ from django.db.models import (
 )
 from django.utils import timezone
 
+from octoacme.names import display_name
 from signoffs.models import GateState, SignOff
 from signoffs.permissions import signable_gates
 
-from . import lifecycle, permissions
+from . import changes, lifecycle, permissions
 from .models import (
+    FINISHED_STAGES,
     AuditEvent,
     ChecklistGroup,
     ChecklistItem,
@@ -42,11 +44,10 @@ from .models import (
     Release,
     RoleAssignment,
     RoleKey,
-    Stage,
 )
 
 PAGE_SIZE = 20
-FINISHED = [Stage.CLOSED, Stage.ROLLED_BACK, Stage.CANCELLED]
+FINISHED = FINISHED_STAGES
 
 
 @dataclass
@@ -111,15 +112,13 @@ def summarize(release: Release) -> ReleaseSummary:
     )
     summary.blocked = blockers(release, gates)
     waiting = [g for g in gates if g.gate.opened_at and g.gate.state == GateState.PENDING]
-    if waiting and release.stage == Stage.STAGING:
+    if waiting and release.stage in lifecycle.SIGNING_STAGES:
         summary.longest_pending = min(waiting, key=lambda g: g.gate.opened_at)
     return summary
 
 
 def _who(user: AbstractBaseUser | None) -> str:
-    if user is None:
-        return "nobody holds it"
-    return user.get_full_name() or user.get_username()
+    return display_name(user, nobody="nobody holds it")
 
 
 def blockers(release: Release, gates: list[GateView]) -> list[str]:
@@ -130,7 +129,7 @@ def blockers(release: Release, gates: list[GateView]) -> list[str]:
         if g.gate.state == GateState.REJECTED
     ]
     qa = next((g for g in gates if g.gate.role.key == RoleKey.QA_LEAD), None)
-    qa_name = _who(qa.holder if qa else None)
+    qa_name = display_name(qa.holder if qa else None, "nobody holds it")
     handoffs = getattr(release, "gate_handoffs", [])
     proceed = False
     for h in handoffs:
@@ -145,7 +144,7 @@ def blockers(release: Release, gates: list[GateView]) -> list[str]:
     six = [g for g in gates if g.gate.role.key != RoleKey.PROJECT_MANAGER]
     on_hold = any(h.decision == HandoffDecision.HOLD for h in handoffs)
     if (
-        release.stage == Stage.STAGING
+        release.stage in lifecycle.SIGNING_STAGES
         and six
         and all(g.gate.state == GateState.APPROVED for g in six)
         and not proceed
@@ -156,6 +155,13 @@ def blockers(release: Release, gates: list[GateView]) -> list[str]:
             "“proceed”: the Project Manager confirms only after that."
         )
     return found
+
+
+def approvals_affected_by(release: Release, data: dict[str, Any]) -> int:
+    """How many approvals a save of `data` would turn stale (for the warning before saving)."""
+    if not set(changes.changed_fields(release, data)) & set(Release.SCOPE_FIELDS):
+        return 0
+    return release.signoffs.filter(state=GateState.APPROVED).count()
 
 
 def dashboard(*, stage: str = "", release_type: str = "", q: str = "", page: int | str = 1) -> Page:
@@ -343,7 +349,7 @@ def _next_steps(user: AbstractBaseUser) -> Listing:
 def my_work(user: AbstractBaseUser) -> MyWork:
     gates = _first(
         signable_gates(user)
-        .filter(release__stage=Stage.STAGING, opened_at__isnull=False)
+        .filter(release__stage__in=lifecycle.SIGNING_STAGES, opened_at__isnull=False)
         .exclude(state=GateState.APPROVED)
         .select_related("release", "role")
         .order_by("opened_at", "id")

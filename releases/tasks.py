@@ -1,27 +1,24 @@
-"""Thin Celery tasks: take ids or nothing, call a service, safe to run twice."""
+"""Thin Celery tasks for the release sweeps: take nothing, call a service, safe to run twice.
+
+Delivering notices is the notifications app's (`notifications.tasks`). The services are
+imported inside each task, the usual Celery pattern, so a service that one day enqueues a
+task of this module cannot make an import cycle.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
 
-from . import outbox, reminders
-
-
-@shared_task
-def deliver_notification(key: str) -> str:
-    return outbox.deliver(key)
-
-
-@shared_task
-def deliver_due() -> dict[str, int]:
-    return outbox.sweep()
-
 
 @shared_task
 def send_reminders() -> dict[str, int]:
-    return reminders.send_reminders()
+    from .reminders import send_reminders
+
+    return send_reminders()
 
 
 @shared_task
 def run_follow_ups() -> dict[str, int]:
-    return reminders.run_follow_ups()
+    from .reminders import run_follow_ups
+
+    return run_follow_ups()

@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 
 def clean_text(value: str | None) -> str:
     """LF line endings, no surrounding whitespace."""
@@ -35,4 +37,25 @@ def clean_value(value: Any) -> Any:
         return clean_text(value)
     if isinstance(value, datetime):
         return clean_moment(value)
+    return value
+
+
+def clean_field(
+    value: str | None,
+    *,
+    field: str,
+    label: str,
+    required: bool,
+    max_length: int,
+    line: bool = False,
+) -> str:
+    """One typed field, normalized and checked; a `ValidationError` names the field in words.
+
+    `line=True` for one-line fields (titles): they end up in email subjects.
+    """
+    value = clean_line(value) if line else clean_text(value)
+    if required and not value:
+        raise ValidationError({field: f"{label} is required."})
+    if len(value) > max_length:
+        raise ValidationError({field: f"{label} must be at most {max_length} characters."})
     return value

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from signoffs.permissions import signable_gates
 
-from . import cards, lifecycle, permissions, selectors, services, versions
+from . import cards, changes, lifecycle, permissions, selectors, services, versions
 from .errors import Refused
 from .forms import (
     CommentForm,
@@ -32,7 +32,7 @@ from .forms import (
     ReleaseForm,
     ResolveForm,
 )
-from .models import ChecklistItem, Handoff, HandoffState, Incident, Release
+from .models import ChecklistItem, Handoff, Incident, Release
 from .notes import notes_markdown
 
 
@@ -108,52 +108,30 @@ def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
         for a in release.assignments.all()
         if user.pk in (a.holder_id, a.backup_id) and user.is_active
     }
-    may = {
-        action: permissions.is_admin_action(action, user) or bool(held & set(roles))
-        for action, roles in permissions.ACTION_ROLES.items()
-    }
-    gate_ids = set(signable_gates(user).filter(release=release).values_list("pk", flat=True))
-    # Offer "Acknowledge" only where the service would accept it: a sent hand-off, the user
-    # holding its receiving role, in a stage its phase still allows (not on a finished release).
-    acknowledgeable = {
-        h.pk
-        for h in release.handoff_list
-        if h.state == HandoffState.SENT
-        and h.template.to_role.key in held
-        and release.stage in lifecycle.ACKNOWLEDGE_PHASE_STAGES[h.template.phase]
-    }
+    # Every button on the page comes from the lifecycle's verdict for this user and object,
+    # the same one the service checks when the button is pressed.
+    actions = lifecycle.release_actions(user, release, held)
+    for item in release.checklist_items:
+        item.may = lifecycle.item_actions(item, stage=release.stage, held=held)
+    for handoff in release.handoff_list:
+        handoff.may = lifecycle.handoff_actions(handoff, stage=release.stage, held=held)
+    for incident in release.incident_list:
+        incident.may = lifecycle.incident_actions(incident, actions)
     return render(
         request,
         "releases/release_detail.html",
         {
             "release": release,
             "summary": summary,
-            "held": held,
-            "may": may,
-            "signable": gate_ids,
-            "transitions": {
-                name: release.stage in t.sources for name, t in lifecycle.TRANSITIONS.items()
-            },
-            "editable": release.stage in lifecycle.EDITABLE_STAGES,
-            "incident_stage": release.stage in lifecycle.INCIDENT_STAGES,
-            "phase_open": {
-                phase: release.stage in stages for phase, stages in lifecycle.PHASE_STAGES.items()
-            },
-            "handoff_open": {
-                phase: release.stage in stages
-                for phase, stages in lifecycle.HANDOFF_PHASE_STAGES.items()
-            },
-            "acknowledgeable": acknowledgeable,
+            "actions": actions,
+            "upcoming": [actions[a] for a in lifecycle.upcoming(release.stage)],
+            "signable": set(
+                signable_gates(user).filter(release=release).values_list("pk", flat=True)
+            ),
             "incident_form": IncidentForm(),
             "send_form": HandoffSendForm(),
-            # Only the release in production can be rolled back.
-            "can_roll_back": may["roll_back"]
-            and release.stage in lifecycle.TRANSITIONS["roll_back"].sources
-            and release.superseded_by_id is None,
             # Deploying below the highest version in production asks for a reason first.
-            "downgrade_from": versions.is_downgrade(release)
-            if may["deploy"] and release.stage in lifecycle.TRANSITIONS["deploy"].sources
-            else None,
+            "downgrade_from": versions.is_downgrade(release) if actions["deploy"] else None,
         },
     )
 
@@ -173,21 +151,28 @@ def release_create(request: HttpRequest) -> HttpResponse:
     return render(request, "releases/release_form.html", {"form": form, "release": None})
 
 
+def _edit_verdict(request: HttpRequest, release: Release) -> lifecycle.Verdict:
+    held = permissions.held_role_keys(request.user, release)
+    return lifecycle.release_action(request.user, release, "edit", held)
+
+
 @require_http_methods(["GET", "POST"])
 def release_edit(request: HttpRequest, pk: int) -> HttpResponse:
     release = get_object_or_404(Release, pk=pk)
-    permissions.require(request.user, "edit", release)
-    if release.stage not in lifecycle.EDITABLE_STAGES:
-        messages.error(request, f"A {release.get_stage_display().lower()} release can't be edited.")
+    verdict = _edit_verdict(request, release)
+    if verdict.forbidden:
+        raise PermissionDenied(verdict.reason)
+    if not verdict:
+        messages.error(request, verdict.reason)
         return redirect("release-detail", pk=pk)
-    seen = services.edit_token(release)
+    seen = changes.edit_token(release)
     form = ReleaseForm(request.POST or None, instance=release, initial={"seen": seen})
     stale_count = 0
     conflict = False
     if request.method == "POST" and form.is_valid():
         data = {f: form.cleaned_data[f] for f in form.changed_data if f in Release.EDITABLE_FIELDS}
         fresh = Release.objects.get(pk=pk)
-        stale_count = services.approvals_affected_by(fresh, data)
+        stale_count = selectors.approvals_affected_by(fresh, data)
         if stale_count and not form.cleaned_data["confirm_stale"]:
             messages.warning(
                 request,
@@ -206,8 +191,8 @@ def release_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 seen_then = form.cleaned_data["seen"]
                 if not (
                     seen_then
-                    and seen_then != services.edit_token(current)
-                    and current.stage in lifecycle.EDITABLE_STAGES
+                    and seen_then != changes.edit_token(current)
+                    and _edit_verdict(request, current)
                 ):
                     messages.error(request, exc.message)
                     return redirect("release-edit", pk=pk)
@@ -216,7 +201,7 @@ def release_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 # token so that their next save goes through once they have seen the change.
                 # Their stale confirmation was for the old version, so it is asked again.
                 typed = request.POST.copy()
-                typed["seen"] = services.edit_token(current)
+                typed["seen"] = changes.edit_token(current)
                 typed.pop("confirm_stale", None)
                 release, stale_count, conflict = current, 0, True
                 form = ReleaseForm(typed, instance=current)

@@ -45,7 +45,12 @@ def setup_django(url: str) -> None:
         SECURE_COOKIES="false",
         EMAIL_URL="consolemail://",
         LOG_LEVEL="WARNING",
-        ROOT_URLCONF="octoacme.bench_urls",
+        # The bare views live in scripts/bench_urls.py, outside the application packages;
+        # PYTHONPATH lets collectstatic and gunicorn, started from here, import it too.
+        ROOT_URLCONF="bench_urls",
+        PYTHONPATH=os.pathsep.join(
+            filter(None, [str(ROOT / "scripts"), os.environ.get("PYTHONPATH")])
+        ),
         REDIS_URL=BROKER,
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "octoacme.settings")
@@ -246,7 +251,8 @@ def seed_sweep(gates_wanted: int, people: int) -> None:
     """100,000 pending gates held by 1,000 people, open for two days (reminders are due)."""
     from django.contrib.auth import get_user_model
 
-    from releases.models import Release, Role, RoleAssignment, Throttle
+    from notifications.models import Throttle
+    from releases.models import Release, Role, RoleAssignment
     from signoffs.models import SignOff
 
     User = get_user_model()
@@ -306,8 +312,8 @@ def time_sweep(people: int) -> dict[str, float]:
     """Run the sweep once, as the beat task does, timed and weighed without instrumentation."""
     from django.db import connection
 
+    from notifications.models import Notification
     from releases import reminders
-    from releases.models import Notification
     from signoffs.models import SignOff
 
     connection.close()
@@ -334,7 +340,7 @@ def time_sweep(people: int) -> dict[str, float]:
 def make_every_gate_late() -> None:
     from django.conf import settings
 
-    from releases.models import Notification, Throttle
+    from notifications.models import Notification, Throttle
     from signoffs.models import SignOff
 
     SignOff.objects.filter(release__name__startswith="Sweep").update(

@@ -6,13 +6,10 @@ from django.conf import settings
 from django.db import models
 from guardian.models import UserObjectPermissionBase
 
+from releases.lifecycle.tables import GateState
 from releases.models import Release, Role
 
-
-class GateState(models.TextChoices):
-    PENDING = "pending", "Pending"
-    APPROVED = "approved", "Approved"
-    REJECTED = "rejected", "Rejected"
+__all__ = ["GateState", "SignOff", "SignOffUserObjectPermission"]
 
 
 class SignOff(models.Model):

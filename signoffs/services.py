@@ -11,12 +11,13 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from octoacme.names import display_name
 from releases import audit, lifecycle, notices
 from releases.errors import Refused
+from releases.locks import lock_child
 from releases.models import (
     AuditEvent,
     ChecklistItem,
@@ -30,30 +31,24 @@ from releases.models import (
     RoleKey,
     Stage,
 )
-from releases.text import clean_text
+from releases.text import clean_field
 
-from . import permissions
+from . import selectors
 from .models import GateState, SignOff
 
 FINAL_GATE = RoleKey.PROJECT_MANAGER
 MAX_COMMENT = 5000
 
 
-def _lock(gate_id: int) -> tuple[Release, SignOff]:
-    """Lock the gate's release (every change to a release's gates takes this lock first),
-    then read the gate under it."""
-    release = Release.objects.select_for_update(of=("self",)).filter(signoffs__pk=gate_id).first()
-    if release is None:
-        raise Refused("This sign-off gate does not exist.")
-    gate = SignOff.objects.select_related("role").get(pk=gate_id)
-    return release, gate
-
-
-def _check_actor(actor: AbstractBaseUser, gate: SignOff) -> None:
-    if not permissions.can_sign(actor, gate):
-        raise PermissionDenied(
-            f"You do not hold the {gate.role.name} gate of this release, so you cannot sign it."
-        )
+def _check(
+    release: Release, gate: SignOff, actor: AbstractBaseUser, revision: int | None, action: str
+) -> None:
+    """Not this person's gate: 403 first; then a form drawn before a change; then the rest."""
+    verdict = selectors.gate_decisions(release, gate, actor)[action]
+    if verdict.forbidden:
+        lifecycle.require(verdict)
+    _check_revision(gate, revision)
+    lifecycle.require(verdict)
 
 
 def _check_revision(gate: SignOff, revision: int | None) -> None:
@@ -62,20 +57,6 @@ def _check_revision(gate: SignOff, revision: int | None) -> None:
             f"The {gate.role.name} gate changed while you were reading it "
             f"(it is now {gate.get_state_display().lower()}). Review it again before deciding."
         )
-
-
-def _require_open(gate: SignOff) -> None:
-    if gate.opened_at is None:
-        raise Refused(f"The {gate.role.name} gate is not open for sign-off yet.")
-
-
-def _clean_comment(comment: str, *, required: bool, what: str) -> str:
-    comment = clean_text(comment)
-    if required and not comment:
-        raise ValidationError({"comment": f"Give a reason: {what}."})
-    if len(comment) > MAX_COMMENT:
-        raise ValidationError({"comment": f"Keep the comment under {MAX_COMMENT} characters."})
-    return comment
 
 
 def _set_state(
@@ -103,7 +84,7 @@ def _set_state(
             *("state", "stale", "comment", "decided_by", "decided_at", "decided_for", "revision")
         ]
     )
-    on_behalf = f"For {_name(gate.decided_for)}, as backup. " if gate.decided_for else ""
+    on_behalf = f"For {display_name(gate.decided_for)}, as backup. " if gate.decided_for else ""
     return audit.record(
         release=gate.release,
         actor=actor,
@@ -129,12 +110,6 @@ def _holder_if_other(gate: SignOff, actor: AbstractBaseUser | None) -> AbstractB
     return assignment.holder
 
 
-def _name(user: AbstractBaseUser | None) -> str:
-    if user is None:
-        return "nobody"
-    return user.get_full_name() or user.get_username()
-
-
 def _sync_checklist(release: Release, gates: list[SignOff] | None = None) -> None:
     """The seven sign-off checklist items tick themselves from their gates."""
     if gates is None:
@@ -151,23 +126,6 @@ def _sync_checklist(release: Release, gates: list[SignOff] | None = None) -> Non
             item.state = want
             item.done_at = timezone.now() if want == ChecklistState.DONE else None
             item.save(update_fields=["state", "done_at"])
-
-
-def _qa_says_proceed(release: Release) -> bool:
-    return Handoff.objects.filter(
-        release=release,
-        template__is_gate=True,
-        state__in=[HandoffState.SENT, HandoffState.ACKNOWLEDGED],
-        decision=HandoffDecision.PROCEED,
-    ).exists()
-
-
-def _role_gates(release: Release) -> list[SignOff]:
-    return [
-        g
-        for g in SignOff.objects.filter(release=release).select_related("role")
-        if g.role.key != FINAL_GATE
-    ]
 
 
 def final_gate_may_open(gates: list[SignOff], *, qa_proceed: bool) -> bool:
@@ -189,7 +147,7 @@ def _after_change(
     gates = list(SignOff.objects.filter(release=release).select_related("role"))
     final = next(g for g in gates if g.role.key == FINAL_GATE)
     final.release = release
-    may_open = final_gate_may_open(gates, qa_proceed=_qa_says_proceed(release))
+    may_open = final_gate_may_open(gates, qa_proceed=selectors.qa_says_proceed(release))
     if may_open and final.opened_at is None:
         final.opened_at = now
         final.save(update_fields=["opened_at"])
@@ -317,27 +275,12 @@ def _reset_qa_decision(release: Release, *, actor: AbstractBaseUser | None, reas
 def gate_approve(
     *, gate_id: int, actor: AbstractBaseUser, comment: str = "", revision: int | None = None
 ) -> SignOff:
-    release, gate = _lock(gate_id)
+    release, gate = lock_child(SignOff, gate_id, what="sign-off gate", related=("role",))
     gate.release = release
-    _check_actor(actor, gate)
-    _check_revision(gate, revision)
-    lifecycle.require_stage(lifecycle.SIGNING_STAGES, release.stage, "approve a gate")
-    if gate.state == GateState.APPROVED:
-        raise Refused(f"The {gate.role.name} gate is already approved.")
-    if gate.role.key == FINAL_GATE:
-        waiting = [g.role.name for g in _role_gates(release) if g.state != GateState.APPROVED]
-        if waiting:
-            raise Refused(
-                "The Project Manager confirms all sign-offs received only after the other six; "
-                "still waiting for: " + ", ".join(waiting) + "."
-            )
-        if not _qa_says_proceed(release):
-            raise Refused(
-                "The QA Lead → DevOps Engineer hand-off has not said “proceed”; "
-                "the release cannot be approved."
-            )
-    _require_open(gate)
-    comment = _clean_comment(comment, required=False, what="")
+    _check(release, gate, actor, revision, "approve")
+    comment = clean_field(
+        comment, field="comment", label="The comment", required=False, max_length=MAX_COMMENT
+    )
     now = timezone.now()
     _set_state(
         gate, state=GateState.APPROVED, actor=actor, now=now, comment=comment, verb="gate.approved"
@@ -357,15 +300,16 @@ def gate_approve(
 def gate_reject(
     *, gate_id: int, actor: AbstractBaseUser, reason: str, revision: int | None = None
 ) -> SignOff:
-    release, gate = _lock(gate_id)
+    release, gate = lock_child(SignOff, gate_id, what="sign-off gate", related=("role",))
     gate.release = release
-    _check_actor(actor, gate)
-    _check_revision(gate, revision)
-    reason = _clean_comment(reason, required=True, what="why is this gate rejected")
-    lifecycle.require_stage(lifecycle.REVOKING_STAGES, release.stage, "reject a gate")
-    _require_open(gate)
-    if gate.state == GateState.REJECTED:
-        raise Refused(f"The {gate.role.name} gate is already rejected.")
+    _check(release, gate, actor, revision, "reject")
+    reason = clean_field(
+        reason,
+        field="comment",
+        label="A reason for rejecting",
+        required=True,
+        max_length=MAX_COMMENT,
+    )
     now = timezone.now()
     event = _set_state(
         gate, state=GateState.REJECTED, actor=actor, now=now, comment=reason, verb="gate.rejected"
@@ -379,17 +323,12 @@ def gate_reject(
 def gate_revoke(
     *, gate_id: int, actor: AbstractBaseUser, comment: str = "", revision: int | None = None
 ) -> SignOff:
-    release, gate = _lock(gate_id)
+    release, gate = lock_child(SignOff, gate_id, what="sign-off gate", related=("role",))
     gate.release = release
-    _check_actor(actor, gate)
-    _check_revision(gate, revision)
-    lifecycle.require_stage(lifecycle.REVOKING_STAGES, release.stage, "revoke an approval")
-    if gate.state != GateState.APPROVED:
-        raise Refused(
-            f"Only an approval can be revoked; the {gate.role.name} gate is "
-            f"{gate.get_state_display().lower()}."
-        )
-    comment = _clean_comment(comment, required=False, what="")
+    _check(release, gate, actor, revision, "revoke")
+    comment = clean_field(
+        comment, field="comment", label="The comment", required=False, max_length=MAX_COMMENT
+    )
     now = timezone.now()
     event = _set_state(
         gate, state=GateState.PENDING, actor=actor, now=now, comment=comment, verb="gate.revoked"
@@ -424,8 +363,8 @@ def reassigned(
             now=now,
             stale=True,
             verb="gate.stale",
-            comment=f"{_name(gate.decided_by)}, who approved, no longer holds the role: the new "
-            "holder signs.",
+            comment=f"{display_name(gate.decided_by)}, who approved, no longer holds the role: "
+            "the new holder signs.",
         )
         reopened = _after_change(release, actor=actor, now=now)
         if reopened is not None:

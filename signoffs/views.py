@@ -7,13 +7,14 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from releases import lifecycle, selectors
+from releases import selectors
 from releases.models import ChecklistGroup
 from releases.views import form_error, perform
 
 from . import permissions, services
 from .forms import DecisionForm
 from .models import GateState, SignOff
+from .selectors import gate_decisions
 
 DECISIONS = {
     "approve": (services.gate_approve, "comment", "Approved. Thank you."),
@@ -38,7 +39,14 @@ def gate_detail(request: HttpRequest, pk: int) -> HttpResponse:
     gate = _gate_or_403(request, pk)
     release, summary = selectors.release_page(gate.release_id)
     gate = next(g.gate for g in summary.gates if g.gate.pk == pk)
-    stage = release.stage
+    decide = gate_decisions(
+        release,
+        gate,
+        request.user,
+        gates=[g.gate for g in summary.gates],
+        handoffs=release.gate_handoffs,
+        may_sign=True,  # _gate_or_403 checked it
+    )
     return render(
         request,
         "signoffs/gate_detail.html",
@@ -50,11 +58,11 @@ def gate_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 (label, [i for i in release.checklist_items if i.template.group == value])
                 for value, label in ChecklistGroup.choices
             ],
-            "can_decide": stage in lifecycle.SIGNING_STAGES and gate.opened_at is not None,
-            "can_reject": stage in lifecycle.REVOKING_STAGES
-            and gate.opened_at is not None
-            and gate.state != GateState.REJECTED,
-            "can_revoke": stage in lifecycle.REVOKING_STAGES and gate.state == GateState.APPROVED,
+            "decide": decide,
+            # When no decision is possible, the page says why (the same words the service uses).
+            "why_not": (
+                decide["revoke"] if gate.state == GateState.APPROVED else decide["approve"]
+            ).reason,
             "form": DecisionForm(initial={"revision": gate.revision}),
         },
     )

@@ -1,26 +1,22 @@
 """Fixtures: a team with one holder per role, a backup, an outsider and an admin.
 
-`release` builds releases through the services, so tests start from states the app can reach.
+`build` builds releases through the services, so tests start from states the app can reach.
+Test modules import helpers from builders.py, never from a conftest.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.servers.basehttp import WSGIServer
 from django.db import connection
 
-from releases import services
-from releases.models import DefaultHolder, HandoffDecision, Release, Role, RoleKey
-from signoffs import services as gate_services
-from signoffs.models import SignOff
+from releases.models import DefaultHolder, Release, Role, RoleKey
 
+from .builders import CHROMIUM, Builder, Team
 from .factories import UserFactory
 
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -42,9 +38,6 @@ def _fresh_fragment_cache() -> None:
     from django.core.cache import caches
 
     caches["fragments"].clear()
-
-
-CHROMIUM = "/usr/bin/chromium"
 
 
 def _redis_answers() -> bool:
@@ -83,17 +76,6 @@ def seeded(transactional_db: Any) -> None:
     guide.seed(apps)
 
 
-@dataclass
-class Team:
-    holders: dict[str, AbstractBaseUser]
-    backup: AbstractBaseUser  # backup of the QA Lead
-    outsider: AbstractBaseUser  # signed in, holds nothing
-    admin: AbstractBaseUser  # superuser, holds nothing
-
-    def __getitem__(self, key: str) -> AbstractBaseUser:
-        return self.holders[key]
-
-
 @pytest.fixture
 def team(db: Any) -> Team:
     holders = {key: UserFactory(username=key) for key in RoleKey.values}
@@ -109,118 +91,6 @@ def team(db: Any) -> Team:
         outsider=UserFactory(username="outsider"),
         admin=UserFactory(username="root", is_staff=True, is_superuser=True),
     )
-
-
-def gate(release: Release, key: str) -> SignOff:
-    return SignOff.objects.select_related("role").get(release=release, role__key=key)
-
-
-class Builder:
-    """Moves a release forward step by step, as its role holders would."""
-
-    def __init__(self, team: Team) -> None:
-        self.team = team
-        self._n = 0
-
-    def create(self, **fields: Any) -> Release:
-        self._n += 1
-        defaults = {
-            "name": f"Release {self._n}",
-            "release_type": "minor",
-            "version": services_suggest(fields.get("release_type", "minor")),
-            "summary": "Summary",
-            "rollback_plan": "Redeploy previous.",
-        }
-        defaults.update(fields)
-        return services.release_create(actor=self.team[RoleKey.PROJECT_MANAGER], **defaults)
-
-    def pre_release_done(self, release: Release) -> Release:
-        for item in release.checklist.filter(template__group="pre_release").select_related(
-            "template__owner"
-        ):
-            services.checklist_complete(item_id=item.pk, actor=self.team[item.template.owner.key])
-        return release
-
-    def staging(self, **fields: Any) -> Release:
-        release = self.pre_release_done(self.create(**fields))
-        services.release_move_to_staging(
-            release_id=release.pk, actor=self.team[RoleKey.DEVOPS_ENGINEER]
-        )
-        return refresh(release)
-
-    def proceed(self, release: Release, decision: str = HandoffDecision.PROCEED) -> None:
-        handoff = release.handoffs.get(template__key="qa-to-devops")
-        services.handoff_send(
-            handoff_id=handoff.pk,
-            actor=self.team[RoleKey.QA_LEAD],
-            notes="All tests pass.",
-            decision=decision,
-        )
-
-    def approve(self, release: Release, *keys: str) -> None:
-        for key in keys:
-            gate_services.gate_approve(gate_id=gate(release, key).pk, actor=self.team[key])
-
-    def six(self, release: Release) -> None:
-        self.approve(release, *[k for k in RoleKey.values if k != RoleKey.PROJECT_MANAGER])
-
-    def approved(self, **fields: Any) -> Release:
-        release = self.staging(**fields)
-        self.proceed(release)
-        self.six(release)
-        self.approve(release, RoleKey.PROJECT_MANAGER)
-        return refresh(release)
-
-    def ready_to_deploy(self, **fields: Any) -> Release:
-        release = self.approved(**fields)
-        for item in release.checklist.filter(template__optional=True).select_related(
-            "template__owner"
-        ):
-            services.checklist_mark_not_applicable(
-                item_id=item.pk, actor=self.team[item.template.owner.key], reason="Not needed."
-            )
-        return release
-
-    def deployed(self, **fields: Any) -> Release:
-        release = self.ready_to_deploy(**fields)
-        services.release_record_deploy(
-            release_id=release.pk, actor=self.team[RoleKey.DEVOPS_ENGINEER]
-        )
-        return refresh(release)
-
-    def post_release_done(self, release: Release) -> Release:
-        for item in release.checklist.filter(template__phase="post_deploy").select_related(
-            "template__owner"
-        ):
-            services.checklist_complete(item_id=item.pk, actor=self.team[item.template.owner.key])
-        for handoff in release.handoffs.filter(template__phase="post_deploy").select_related(
-            "template__from_role", "template__to_role"
-        ):
-            services.handoff_send(
-                handoff_id=handoff.pk,
-                notes="Done.",
-                actor=self.team[handoff.template.from_role.key],
-            )
-            services.handoff_acknowledge(
-                handoff_id=handoff.pk, actor=self.team[handoff.template.to_role.key]
-            )
-        return release
-
-    def closed(self, **fields: Any) -> Release:
-        release = self.post_release_done(self.deployed(**fields))
-        services.release_close(release_id=release.pk, actor=self.team[RoleKey.PROJECT_MANAGER])
-        return refresh(release)
-
-
-def services_suggest(release_type: str) -> str:
-    from releases import versions
-
-    return versions.suggest(release_type=release_type)
-
-
-def refresh(obj: Any) -> Any:
-    obj.refresh_from_db()
-    return obj
 
 
 @pytest.fixture
@@ -248,29 +118,3 @@ def _celery_runs_in_process() -> Iterator[None]:
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = False
-
-
-@contextmanager
-def celery_broker(url: str) -> Iterator[None]:
-    """Publish through a real broker at `url` for the duration, then go back to in-process.
-
-    Celery caches its connection and producer pools; they are dropped on the way in and out so
-    that no publish goes to a broker an earlier test configured.
-    """
-    from octoacme.celery import app
-
-    def reset_pools() -> None:
-        from kombu import pools
-
-        pools.reset()  # kombu's global registry would hand back a closed pool otherwise
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    previous = app.conf.broker_url, app.conf.task_always_eager
-    reset_pools()
-    app.conf.broker_url, app.conf.task_always_eager = url, False
-    try:
-        yield
-    finally:
-        reset_pools()
-        app.conf.broker_url, app.conf.task_always_eager = previous

@@ -22,12 +22,13 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
+from notifications.models import Notification
 from releases import services
-from releases.models import Notification, Release, RoleKey
+from releases.models import Release, RoleKey
 from signoffs import services as gate_services
 from signoffs.models import SignOff
 
-from .conftest import celery_broker
+from .builders import celery_broker
 from .processes import ROOT, free_port, run_database_url, start, start_worker, stop, wait_for
 
 pytestmark = [
@@ -216,7 +217,7 @@ def test_sign_in_and_approve_over_http_and_the_notice_is_delivered(stack):
 
     def delivered() -> bool:
         return Notification.objects.filter(
-            kind="confirm_signoffs", release=release, state="sent"
+            kind="confirm_signoffs", release_id=release.pk, state="sent"
         ).exists()
 
     wait_for(delivered, 60, "the worker to deliver the confirmation request")
@@ -225,7 +226,7 @@ def test_sign_in_and_approve_over_http_and_the_notice_is_delivered(stack):
     assert f"{stack.base}/gates/" in mails
     # Beat is the one process that wakes the sweeps: its first delivery sweep reaches the worker.
     wait_for(
-        lambda: "releases.tasks.deliver_due" in stack.log("worker"),
+        lambda: "notifications.tasks.deliver_due" in stack.log("worker"),
         60,
         "beat to schedule the delivery sweep",
     )

@@ -12,12 +12,13 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
+from notifications.models import Notification
 from octoacme.celery import app
 from releases import tasks
-from releases.models import FollowUp, Notification
+from releases.models import FollowUp
 from signoffs.models import SignOff
 
-from .conftest import celery_broker
+from .builders import celery_broker
 from .processes import run_database_url, start_worker, stop, wait_for
 
 pytestmark = [

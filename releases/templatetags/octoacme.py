@@ -8,6 +8,7 @@ from django.utils.safestring import SafeString, mark_safe
 from markdown import Markdown
 from markdown.extensions import Extension
 
+from octoacme.names import display_name
 from releases.models import Release
 
 register = template.Library()
@@ -69,10 +70,7 @@ def window(release: Release) -> str:
 
 @register.filter
 def username(user: object) -> str:
-    if user is None:
-        return "nobody"
-    full = user.get_full_name() if hasattr(user, "get_full_name") else ""
-    return full or user.get_username()
+    return display_name(user)
 
 
 @register.filter

@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from releases.models import Release
-
-from ..conftest import CHROMIUM, Team
+from ..builders import CHROMIUM, Team
+from .helpers import People
 
 # Playwright's sync API runs an event loop in this thread; the test still reads the database
 # between steps, which Django refuses inside a loop unless told it is deliberate.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts"
 
 
 @pytest.fixture(scope="module")
@@ -39,47 +35,8 @@ def browser() -> Iterator[Any]:
         browser.close()
 
 
-class People:
-    """One signed-in browser tab per person, as if each sat at their own machine."""
-
-    def __init__(self, browser: Any, base: str) -> None:
-        self.browser, self.base, self.pages = browser, base, {}
-
-    def __call__(self, username: str, width: int = 1280) -> Any:
-        key = (username, width)
-        if key not in self.pages:
-            context = self.browser.new_context(viewport={"width": width, "height": 900})
-            context.set_default_timeout(15_000)
-            page = context.new_page()
-            page.goto(self.base + "/")
-            assert "/signin/" in page.url
-            page.get_by_label("Username").fill(username)
-            page.get_by_label("Password").fill("octoacme")
-            page.get_by_role("button", name="Sign in").click()
-            page.get_by_role("heading", name="My work").wait_for()
-            self.pages[key] = page
-        return self.pages[key]
-
-    def close(self) -> None:
-        for page in self.pages.values():
-            page.context.close()
-
-
 @pytest.fixture
 def people(browser: Any, live_server: Any, team: Team) -> Iterator[People]:
     crowd = People(browser, live_server.url)
     yield crowd
     crowd.close()
-
-
-def expect_message(page: Any, text: str) -> None:
-    try:
-        page.locator(".messages").get_by_text(text).wait_for()
-    except Exception:
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=ARTIFACTS / "failure.png", full_page=True)
-        raise
-
-
-def open_release(page: Any, base: str, release: Release) -> None:
-    page.goto(f"{base}/releases/{release.pk}/")

@@ -12,18 +12,18 @@ from typing import Any
 import pytest
 from django.utils import timezone
 
+from notifications.models import Notification
 from releases.models import (
     AuditEvent,
     Incident,
-    Notification,
     Release,
     RoleKey,
     Stage,
 )
 from signoffs.models import GateState
 
-from ..conftest import Builder, Team, refresh
-from .conftest import ARTIFACTS, People, expect_message, open_release
+from ..builders import Builder, Team, refresh
+from .helpers import ARTIFACTS, People, expect_message, open_release
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("seeded")]
 QA, DEVOPS, BA, UX, CSM, PROD, PM = RoleKey.values
@@ -72,7 +72,7 @@ def assert_nothing_stale(page: Any, release: Release) -> None:
     assert len(gates) == 7
     assert all(state == GateState.APPROVED and not stale for _, state, stale in gates), gates
     assert not AuditEvent.objects.filter(release=release, verb="gate.stale").exists()
-    assert not Notification.objects.filter(release=release, kind="approval_stale").exists()
+    assert not Notification.objects.filter(release_id=release.pk, kind="approval_stale").exists()
     gates_section = page.locator("#gates")
     assert gates_section.locator(".chip-approved").count() == 7
     assert gates_section.locator(".chip-stale").count() == 0
@@ -214,7 +214,7 @@ def test_a_release_train_downgrade_in_chromium(
     downgrade = AuditEvent.objects.get(release=older, verb="release.downgrade")
     assert downgrade.actor == team[DEVOPS]
     assert downgrade.comment == f"Deliberate downgrade from 1.3.0: {why}"
-    announcements = Notification.objects.filter(kind="downgrade_deployed", release=older)
+    announcements = Notification.objects.filter(kind="downgrade_deployed", release_id=older.pk)
     assert announcements.exists()
     assert {n.recipient.username for n in announcements} >= set(RoleKey.values)
     for notice in announcements:

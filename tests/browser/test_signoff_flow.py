@@ -13,7 +13,7 @@ import pytest
 from releases.models import Release, RoleKey, Stage
 from signoffs.models import GateState
 
-from .conftest import ARTIFACTS, expect_message, open_release
+from .helpers import ARTIFACTS, expect_message, open_release
 
 pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("seeded")]
 QA, DEVOPS, BA, UX, CSM, PROD, PM = RoleKey.values
@@ -83,7 +83,9 @@ def test_a_release_from_creation_to_closed_in_the_browser(people, live_server, t
     ba = people(BA)
     sign_from_my_work(ba, base, release, "Business Analyst")
     ba.get_by_role("button", name="✗ Reject").click()
-    expect_message(ba, "Give a reason")  # a rejection needs a reason; nothing changed
+    expect_message(
+        ba, "A reason for rejecting is required"
+    )  # a rejection needs a reason; nothing changed
     ba.get_by_label("Comment (required to reject)").fill("Criterion 2 is not met.")
     ba.get_by_role("button", name="✗ Reject").click()
     expect_message(ba, "Rejected.")

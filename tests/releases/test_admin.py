@@ -8,7 +8,7 @@ from django.urls import reverse
 from releases.models import Release, RoleAssignment, RoleKey
 from signoffs.permissions import can_sign
 
-from ..conftest import gate
+from ..builders import gate
 
 pytestmark = pytest.mark.django_db
 QA = RoleKey.QA_LEAD

@@ -11,10 +11,11 @@ import pytest
 import time_machine
 from django.urls import reverse
 
+from notifications.models import Notification
 from releases import reminders, services
-from releases.models import Notification, RoleKey
+from releases.models import RoleKey
 
-from ..conftest import gate
+from ..builders import gate
 
 pytestmark = pytest.mark.django_db
 QA, DEVOPS, PM = RoleKey.QA_LEAD, RoleKey.DEVOPS_ENGINEER, RoleKey.PROJECT_MANAGER

@@ -11,12 +11,13 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.models import Notification
 from releases import services
+from releases.changes import edit_token
 from releases.errors import Refused
 from releases.models import (
     Handoff,
     HandoffState,
-    Notification,
     Release,
     RoleAssignment,
     RoleKey,
@@ -25,7 +26,7 @@ from releases.models import (
 from signoffs import services as gate_services
 from signoffs.models import GateState
 
-from ..conftest import gate, refresh
+from ..builders import gate, refresh
 from .test_admin import assignment_post
 
 pytestmark = pytest.mark.django_db
@@ -49,7 +50,7 @@ def edit_post(release: Release, **changes: Any) -> dict[str, Any]:
         else:
             value = (value or "").replace("\n", "\r\n")
         data[field] = value
-    data["seen"] = services.edit_token(release)
+    data["seen"] = edit_token(release)
     data.update(changes)
     return data
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from notifications.models import Notification
 from releases import services
 from releases.errors import Refused
 from releases.models import (
@@ -14,15 +15,15 @@ from releases.models import (
     Handoff,
     HandoffState,
     IncidentState,
-    Notification,
     Release,
     RoleAssignment,
     RoleKey,
     Stage,
 )
+from releases.selectors import approvals_affected_by
 from signoffs.models import GateState, SignOff
 
-from ..conftest import gate, refresh
+from ..builders import gate, refresh
 
 pytestmark = pytest.mark.django_db
 
@@ -235,8 +236,8 @@ class TestEdit:
     def test_the_warning_counts_the_approvals_a_save_would_turn_stale(self, team, build):
         release = build.staging()
         build.approve(release, QA, DEVOPS)
-        assert services.approvals_affected_by(refresh(release), {"summary": "x"}) == 2
-        assert services.approvals_affected_by(refresh(release), {"name": "x"}) == 0
+        assert approvals_affected_by(refresh(release), {"summary": "x"}) == 2
+        assert approvals_affected_by(refresh(release), {"name": "x"}) == 0
 
     def test_it_refuses_edits_after_deploy(self, team, build):
         release = build.deployed()

@@ -18,7 +18,7 @@ import pytest
 from releases import services
 from releases.models import DefaultHolder, Release, Role, RoleKey
 
-from ..conftest import Builder, Team
+from ..builders import Builder, Team
 from ..factories import UserFactory
 from .report import FIGURES, FINDINGS
 

@@ -15,11 +15,12 @@ from typing import Any
 
 import pytest
 
+from notifications import outbox, tasks
+from notifications.models import Notification
 from octoacme.celery import app
-from releases import outbox, tasks
-from releases.models import Notification, RoleKey
+from releases.models import RoleKey
 
-from ..conftest import celery_broker
+from ..builders import celery_broker
 from ..processes import free_port, run_database_url, start_worker, stop, wait_for
 from .report import record
 from .smtp_sink import Sink

@@ -11,7 +11,7 @@ from signoffs import services as gate_services
 from signoffs.models import GateState, SignOffUserObjectPermission
 from signoffs.permissions import can_sign, signable_gates
 
-from ..conftest import gate, refresh
+from ..builders import gate, refresh
 
 pytestmark = pytest.mark.django_db
 QA = RoleKey.QA_LEAD

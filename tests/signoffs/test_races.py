@@ -16,7 +16,7 @@ from releases.models import RoleKey
 from signoffs import services as gate_services
 from signoffs.models import GateState
 
-from ..conftest import gate
+from ..builders import gate
 
 # Transactional: each thread needs its own committed view. `seeded` restores the guide's
 # rows, which the truncation after each such test removes.

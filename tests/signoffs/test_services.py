@@ -10,7 +10,7 @@ from releases.models import RoleKey, Stage
 from signoffs import services as gate_services
 from signoffs.models import GateState
 
-from ..conftest import gate, refresh
+from ..builders import gate, refresh
 
 pytestmark = pytest.mark.django_db
 QA, PM, UX = RoleKey.QA_LEAD, RoleKey.PROJECT_MANAGER, RoleKey.UX_DESIGNER
@@ -47,7 +47,7 @@ def test_approving_twice_is_refused(team, build):
 
 def test_a_rejection_needs_a_reason(team, build):
     release = build.staging()
-    with pytest.raises(ValidationError, match="Give a reason"):
+    with pytest.raises(ValidationError, match="A reason for rejecting is required"):
         gate_services.gate_reject(gate_id=gate(release, UX).pk, actor=team[UX], reason="   ")
     assert gate(release, UX).state == GateState.PENDING
 
@@ -118,7 +118,8 @@ class TestProjectManagerConfirmation:
 
     def test_it_cannot_be_rejected_before_it_opens(self, team, build):
         release = build.staging()
-        with pytest.raises(Refused, match="not open for sign-off yet"):
+        # The refusal says what the gate waits for, as the sign-off page does.
+        with pytest.raises(Refused, match="only after the other six; still waiting for: QA Lead"):
             gate_services.gate_reject(gate_id=gate(release, PM).pk, actor=team[PM], reason="x")
 
     def test_a_revoked_role_gate_sends_an_approved_release_back(self, team, build):

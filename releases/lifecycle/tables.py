@@ -1,18 +1,21 @@
-"""The release lifecycle of DESIGN.md as data: the one place that says which step is allowed when.
-
-Services ask `require_transition` before moving a release; nothing else changes `Release.stage`.
-"""
+"""The state tables: which release step, and which work on gates, checklist items, hand-offs
+and incidents, each stage allows. Data only; `actions` reads it for pages and services alike."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.db import models
 
-from . import audit
-from .errors import Refused
-from .models import AuditEvent, ChecklistPhase, Release, Stage
+from ..models import ChecklistPhase, Stage
+
+
+class GateState(models.TextChoices):
+    """A sign-off gate's state (the gate model lives in `signoffs`, its rules here)."""
+
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
 
 
 @dataclass(frozen=True)
@@ -77,58 +80,26 @@ ACKNOWLEDGE_PHASE_STAGES: dict[str, frozenset[str]] = {
 }
 
 
-def stage_label(stage: str) -> str:
-    return Stage(stage).label.lower()
-
-
-def require_transition(name: str, current: str) -> Transition:
-    transition = TRANSITIONS[name]
-    if current not in transition.sources:
-        raise Refused(
-            f"Cannot {transition.label}: the release is {stage_label(current)}, and this step "
-            f"is only possible when it is "
-            + " or ".join(sorted(stage_label(s) for s in transition.sources))
-            + "."
-        )
-    return transition
-
-
-def require_stage(allowed: frozenset[str], current: str, action: str) -> None:
-    if current not in allowed:
-        raise Refused(
-            f"Cannot {action}: the release is {stage_label(current)}; this is only possible when "
-            "it is " + " or ".join(sorted(stage_label(s) for s in allowed)) + "."
-        )
-
-
-# The timestamp each transition records on the release (None clears it).
-_STAMPS: dict[str, tuple[str, bool]] = {
-    "stage": ("staged_at", True),
-    "approve": ("approved_at", True),
-    "reopen": ("approved_at", False),
-    "deploy": ("deployed_at", True),
-    "close": ("closed_at", True),
-    "cancel": ("cancelled_at", True),
-    "roll_back": ("rolled_back_at", True),
+# Release-level actions: the stages each is possible in, and how a refusal names it.
+RELEASE_ACTIONS: dict[str, tuple[frozenset[str], str]] = {
+    "edit": (EDITABLE_STAGES, "edit the release"),
+    "stage": (TRANSITIONS["stage"].sources, TRANSITIONS["stage"].label),
+    "deploy": (TRANSITIONS["deploy"].sources, TRANSITIONS["deploy"].label),
+    "close": (TRANSITIONS["close"].sources, TRANSITIONS["close"].label),
+    "cancel": (TRANSITIONS["cancel"].sources, TRANSITIONS["cancel"].label),
+    "open_incident": (INCIDENT_STAGES, "open an incident"),
+    "roll_back": (TRANSITIONS["roll_back"].sources, TRANSITIONS["roll_back"].label),
+    "resolve_incident": (RESOLVE_STAGES, "resolve an incident"),
 }
 
+# The main path, for "what comes next": the steps of the stage after this one are the ones a
+# page explains before they are possible.
+MAIN_PATH = (Stage.PLANNING, Stage.STAGING, Stage.APPROVED, Stage.DEPLOYED, Stage.CLOSED)
 
-def move(
-    release: Release, name: str, *, actor: AbstractBaseUser | None, now: datetime, comment: str = ""
-) -> AuditEvent:
-    """Apply transition `name` to a release the caller has locked, with its audit event."""
-    transition = require_transition(name, release.stage)
-    from_state = release.stage
-    release.stage = transition.target
-    field, set_it = _STAMPS[name]
-    setattr(release, field, now if set_it else None)
-    release.save(update_fields=["stage", field, "updated_at"])
-    return audit.record(
-        release=release,
-        actor=actor,
-        verb=f"release.{name}",
-        subject="release",
-        from_state=from_state,
-        to_state=transition.target,
-        comment=comment,
-    )
+
+def upcoming(stage: str) -> list[str]:
+    """The release steps that become possible in the stage after `stage` on the main path."""
+    if stage not in MAIN_PATH or stage == MAIN_PATH[-1]:
+        return []
+    following = MAIN_PATH[MAIN_PATH.index(stage) + 1]
+    return [a for a in ("stage", "deploy", "close") if following in RELEASE_ACTIONS[a][0]]

@@ -1,33 +1,28 @@
-"""The notification outbox: write with the event, deliver after commit, retry from a sweep.
+"""The outbox: write a notice with its event, hand it to a worker after commit.
 
-`notify` is called inside a service's transaction, so a notice exists exactly when its event
-does. Delivery claims a row with a conditional UPDATE (pending -> sending); only the worker
-whose update changed the row sends it. A Redis outage only delays delivery (the sweep finds
-the row); an SMTP failure puts the row back to pending with a backoff.
+`notify` is called inside the caller's transaction, so a notice exists exactly when its
+event does. Delivery (`delivery.py`) sends it; a Redis outage only delays it, since the
+periodic sweep finds every row still pending.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from .models import Notification, NotificationState, Release
+from .models import Notification
+from .tasks import deliver_due, deliver_notification
 
 log = logging.getLogger(__name__)
-BATCH = 200
 
 
 @dataclass(frozen=True)
@@ -55,7 +50,11 @@ def absolute(path: str) -> str:
 
 @dataclass(frozen=True)
 class Message:
-    """One email to one recipient; `key` is unique per (event, recipient)."""
+    """One email to one recipient; `key` is unique per (event, recipient).
+
+    `release_id` only tags the row, so an admin can find a release's notices; the outbox
+    never reads it.
+    """
 
     key: str
     kind: str
@@ -71,11 +70,10 @@ def notify(
     kind: str,
     to: Iterable[Recipient],
     subject: str,
-    release: Release | None = None,
+    release_id: int | None = None,
     context: dict[str, object],
 ) -> int:
     """Queue one email per recipient; `key` names the event. Returns how many were new."""
-    release_id = release.pk if release is not None else None
     return queue([Message(f"{key}:{r.ident}", kind, r, subject, context, release_id) for r in to])
 
 
@@ -139,8 +137,6 @@ BULK = 20
 
 def enqueue(keys: list[str]) -> None:
     """Hand the new notices to a worker; if the broker is down the sweep delivers them later."""
-    from .tasks import deliver_due, deliver_notification
-
     if len(keys) > BULK:
         try:
             deliver_due.apply_async(retry=False)
@@ -153,73 +149,3 @@ def enqueue(keys: list[str]) -> None:
         except Exception:  # The broker is unreachable: the notice waits in the outbox.
             log.warning("broker unavailable; notice %s left for the sweep", key, exc_info=True)
             return
-
-
-def message_id(key: str) -> str:
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    return f"<{digest}.notice@octoacme-releases>"
-
-
-def _backoff(tries: int) -> datetime:
-    base = settings.NOTIFICATION_RETRY_BASE
-    return timezone.now() + base * (2 ** max(tries - 1, 0))
-
-
-def deliver(key: str) -> str:
-    """Send one notice if it is due and nobody else holds it. Safe to call any number of times."""
-    now = timezone.now()
-    claimed = Notification.objects.filter(
-        key=key, state=NotificationState.PENDING, next_attempt_at__lte=now
-    ).update(state=NotificationState.SENDING, claimed_at=now, tries=F("tries") + 1)
-    if not claimed:
-        return "skipped"
-    notice = Notification.objects.get(key=key)
-    message = EmailMultiAlternatives(
-        subject=notice.subject,
-        body=notice.body_text,
-        from_email=settings.DEFAULT_FROM_EMAIL,
-        to=[notice.to_email],
-        # The same Message-ID on every attempt: if a worker dies after the server took the
-        # message but before it could record that, the retry is recognisably the same mail
-        # and receivers drop the copy (SMTP cannot tell us which side of that line we died).
-        headers={"X-OctoAcme-Notice": notice.key, "Message-ID": message_id(notice.key)},
-    )
-    message.attach_alternative(notice.body_html, "text/html")
-    try:
-        message.send()
-    except Exception as exc:  # SMTP refusals, timeouts, DNS: all are retried.
-        failed = notice.tries >= settings.NOTIFICATION_MAX_TRIES
-        Notification.objects.filter(pk=notice.pk, state=NotificationState.SENDING).update(
-            state=NotificationState.FAILED if failed else NotificationState.PENDING,
-            last_error=f"{type(exc).__name__}: {exc}"[:2000],
-            next_attempt_at=_backoff(notice.tries),
-            claimed_at=None,
-        )
-        log.warning("sending notice %s failed (try %s): %s", key, notice.tries, exc)
-        return "failed" if failed else "retry"
-    Notification.objects.filter(pk=notice.pk).update(
-        state=NotificationState.SENT, sent_at=timezone.now(), claimed_at=None, last_error=""
-    )
-    return "sent"
-
-
-def sweep(now: datetime | None = None) -> dict[str, int]:
-    """Release notices held by dead workers, then deliver everything due, in batches."""
-    now = now or timezone.now()
-    released = Notification.objects.filter(
-        state=NotificationState.SENDING, claimed_at__lt=now - settings.NOTIFICATION_LEASE
-    ).update(state=NotificationState.PENDING, claimed_at=None)
-    counts = {"released": released, "sent": 0, "retry": 0, "failed": 0, "skipped": 0}
-    due = Q(state=NotificationState.PENDING, next_attempt_at__lte=now)
-    last_id = 0
-    while True:
-        batch = list(
-            Notification.objects.filter(due, id__gt=last_id)
-            .order_by("id")
-            .values_list("id", "key")[:BATCH]
-        )
-        if not batch:
-            return counts
-        for pk, key in batch:
-            counts[deliver(key)] += 1
-            last_id = pk

@@ -1,0 +1,23 @@
+"""Thin Celery tasks: take a key or nothing, call a delivery service, safe to run twice.
+
+The services are imported inside each task: the outbox imports this module to enqueue, so a
+module-level import back would be a cycle.
+"""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+
+@shared_task
+def deliver_notification(key: str) -> str:
+    from .delivery import deliver
+
+    return deliver(key)
+
+
+@shared_task
+def deliver_due() -> dict[str, int]:
+    from .delivery import sweep
+
+    return sweep()

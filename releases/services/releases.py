@@ -1,0 +1,339 @@
+"""A release's own life: create, edit, stage, deploy (superseding production), close, cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from signoffs import permissions as gate_permissions
+from signoffs import services as gate_services
+from signoffs.models import SignOff
+
+from .. import audit, lifecycle, notices, permissions, versions
+from ..changes import changed_fields, edit_token, normalize
+from ..errors import Refused
+from ..locks import lock_release
+from ..models import (
+    ChecklistGroup,
+    ChecklistItem,
+    ChecklistKind,
+    ChecklistPhase,
+    ChecklistState,
+    ChecklistTemplate,
+    DefaultHolder,
+    FollowUp,
+    FollowUpKind,
+    Handoff,
+    HandoffState,
+    HandoffTemplate,
+    IncidentState,
+    Release,
+    Role,
+    RoleAssignment,
+    Stage,
+)
+from ..text import clean_field
+
+STAGING_ITEM = "deploy-to-staging"
+
+PRODUCTION_ITEM = "deploy-to-production"
+
+
+@transaction.atomic
+def release_create(*, actor: AbstractBaseUser, **fields: Any) -> Release:
+    """Create a release with its seven gates, checklist and hand-offs; copy default holders."""
+    permissions.require_create_release(actor)
+    unknown = set(fields) - set(Release.EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"Unknown release fields: {', '.join(sorted(unknown))}.")
+    release = Release(created_by=actor, stage=Stage.PLANNING, **normalize(fields))
+    release.full_clean(validate_constraints=False)
+    versions.validate_change(None, version=release.version, release_type=release.release_type)
+    release.validate_constraints()
+    _save_version_safely(release)
+
+    roles = list(Role.objects.all())
+    defaults = {d.role_id: d for d in DefaultHolder.objects.all()}
+    SignOff.objects.bulk_create(SignOff(release=release, role=role) for role in roles)
+    ChecklistItem.objects.bulk_create(
+        ChecklistItem(release=release, template=t) for t in ChecklistTemplate.objects.all()
+    )
+    Handoff.objects.bulk_create(
+        Handoff(release=release, template=t) for t in HandoffTemplate.objects.all()
+    )
+    audit.record(
+        release=release,
+        actor=actor,
+        verb="release.created",
+        subject="release",
+        to_state=Stage.PLANNING,
+        comment=f"{release.name} {release.version}",
+    )
+    gates = {g.role_id: g for g in SignOff.objects.filter(release=release)}
+    for role in roles:
+        default = defaults.get(role.pk)
+        assignment = RoleAssignment.objects.create(
+            release=release,
+            role=role,
+            holder=default.holder if default and _active(default.holder) else None,
+            backup=default.backup if default and _active(default.backup) else None,
+        )
+        for user in (assignment.holder, assignment.backup):
+            if user is not None:
+                gate_permissions.grant_sign(user, gates[role.pk])
+    return release
+
+
+def _save_version_safely(release: Release, **kwargs: Any) -> None:
+    """Save; a concurrent save of the same version loses with a message, not a 500."""
+    try:
+        with transaction.atomic():
+            release.save(**kwargs)
+    except IntegrityError as exc:
+        if "release_version_unique_unless_cancelled" not in str(exc):
+            raise
+        raise ValidationError(
+            {"version": f"Another release already has version {release.version}."}
+        ) from exc
+
+
+def _active(user: AbstractBaseUser | None) -> bool:
+    return user is not None and user.is_active
+
+
+@transaction.atomic
+def release_update(
+    *, release_id: int, actor: AbstractBaseUser, data: dict[str, Any], seen: str = ""
+) -> list[str]:
+    """Edit a release; a change of scope turns every approval stale. Returns the changed fields.
+
+    `seen` is the release's `edit_token` when the form was drawn: a form older than the last
+    change is refused rather than silently overwriting someone else's edit.
+    """
+    release = lock_release(release_id)
+    lifecycle.require_release_action(actor, release, "edit")
+    if seen and seen != edit_token(release):
+        raise Refused(
+            "Someone changed this release while you were editing it. "
+            "Reload the page to see their change, then edit again."
+        )
+    unknown = set(data) - set(Release.EDITABLE_FIELDS)
+    if unknown:
+        raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
+    new = changed_fields(release, data)
+    if not new:
+        return []
+    changed = list(new)
+    if {"version", "release_type"} & set(changed):
+        versions.validate_change(
+            release,
+            version=new.get("version", release.version),
+            release_type=new.get("release_type", release.release_type),
+        )
+    for field in changed:
+        setattr(release, field, new[field])
+    release.full_clean(validate_constraints=False)
+    release.validate_constraints()
+    _save_version_safely(release, update_fields=[*changed, "updated_at"])
+    labels = [str(Release._meta.get_field(f).verbose_name) for f in changed]
+    audit.record(
+        release=release,
+        actor=actor,
+        verb="release.edited",
+        subject="release",
+        comment="Changed: " + ", ".join(labels) + ".",
+    )
+    scope = [
+        str(Release._meta.get_field(f).verbose_name) for f in changed if f in Release.SCOPE_FIELDS
+    ]
+    if scope:
+        gate_services.mark_stale(release, actor=actor, now=timezone.now(), changed=scope)
+    return changed
+
+
+@transaction.atomic
+def release_move_to_staging(*, release_id: int, actor: AbstractBaseUser) -> Release:
+    """Deployed to staging, smoke tests ran: needs every pre-release requirement and holder."""
+    release = lock_release(release_id)
+    lifecycle.require_release_action(actor, release, "stage")
+    open_items = list(
+        release.checklist.filter(
+            template__group=ChecklistGroup.PRE_RELEASE, state=ChecklistState.OPEN
+        ).select_related("template")
+    )
+    if open_items:
+        raise Refused(
+            "Pre-release requirements still open: "
+            + "; ".join(i.template.text for i in open_items)
+            + "."
+        )
+    unheld = list(release.assignments.filter(holder__isnull=True).select_related("role"))
+    if unheld:
+        raise Refused(
+            "Every role needs a holder before sign-off starts; missing: "
+            + ", ".join(a.role.name for a in unheld)
+            + "."
+        )
+    now = timezone.now()
+    event = lifecycle.move(
+        release, "stage", actor=actor, now=now, comment="Deployed to staging and smoke tests ran."
+    )
+    _tick_event_item(release, STAGING_ITEM, actor=actor, now=now)
+    gate_services.open_gates(release, actor=actor, now=now, event=event)
+    return release
+
+
+def _tick_event_item(release: Release, key: str, *, actor: AbstractBaseUser, now: datetime) -> None:
+    release.checklist.filter(template__key=key).update(
+        state=ChecklistState.DONE, done_by=actor, done_at=now
+    )
+
+
+@transaction.atomic
+def release_record_deploy(
+    *, release_id: int, actor: AbstractBaseUser, comment: str = "", downgrade_reason: str = ""
+) -> Release:
+    """The DevOps Engineer records the production deployment; follow-ups come due.
+
+    The release replaces the one in production (marked superseded). A version lower than the
+    highest in production is refused unless the DevOps Engineer confirms it as a deliberate
+    downgrade with a reason, which is audited and announced.
+    """
+    release = lock_release(release_id)
+    lifecycle.require_release_action(actor, release, "deploy")
+    comment = clean_field(
+        comment, field="comment", label="Comment", required=False, max_length=5000
+    )
+    downgrade_reason = clean_field(
+        downgrade_reason,
+        field="downgrade_reason",
+        label="The reason for the downgrade",
+        required=False,
+        max_length=5000,
+    )
+    higher = versions.is_downgrade(release)
+    if higher is not None and not downgrade_reason:
+        raise Refused(
+            f"{release.version} is lower than {higher.version} ({higher.name}), the highest "
+            "version in production. To deploy it anyway, confirm a deliberate downgrade and "
+            "give the reason."
+        )
+    open_items = list(
+        release.checklist.filter(
+            template__phase=ChecklistPhase.PRE_DEPLOY,
+            template__kind=ChecklistKind.MANUAL,
+            state=ChecklistState.OPEN,
+        ).select_related("template")
+    )
+    if open_items:
+        raise Refused(
+            "Before the production deploy, finish or mark not applicable: "
+            + "; ".join(i.template.text for i in open_items)
+            + "."
+        )
+    now = timezone.now()
+    event = lifecycle.move(release, "deploy", actor=actor, now=now, comment=comment)
+    _tick_event_item(release, PRODUCTION_ITEM, actor=actor, now=now)
+    replaced = _supersede_production(release, actor=actor, now=now)
+    if higher is not None:
+        downgrade = audit.record(
+            release=release,
+            actor=actor,
+            verb="release.downgrade",
+            subject="release",
+            comment=f"Deliberate downgrade from {higher.version}: {downgrade_reason}",
+        )
+        notices.downgrade_deployed(release, higher, replaced, downgrade)
+    for handoff in release.handoffs.filter(
+        template__phase=ChecklistPhase.POST_DEPLOY
+    ).select_related("template"):
+        t = handoff.template
+        handoff.due_at = now + timedelta(hours=t.due_after_hours or 0)
+        handoff.overdue_at = (
+            now + timedelta(hours=t.overdue_after_hours) if t.overdue_after_hours else None
+        )
+        handoff.save(update_fields=["due_at", "overdue_at"])
+    # The 24-48 h follow-ups live in the database; a periodic sweep acts on them when due.
+    FollowUp.objects.bulk_create(
+        [
+            FollowUp(
+                release=release,
+                kind=FollowUpKind.POST_RELEASE_DUTIES,
+                due_at=now + timedelta(hours=24),
+            ),
+            FollowUp(
+                release=release,
+                kind=FollowUpKind.FEEDBACK_OVERDUE,
+                due_at=now + timedelta(hours=48),
+            ),
+        ]
+    )
+    notices.release_deployed(release, event)
+    return release
+
+
+def _supersede_production(
+    release: Release, *, actor: AbstractBaseUser, now: datetime
+) -> Release | None:
+    """Mark the release in production until now as replaced by `release`; returns it."""
+    previous = (
+        Release.objects.in_production()
+        .exclude(pk=release.pk)
+        .select_for_update(of=("self",))
+        .order_by("-deployed_at", "-id")
+    )
+    replaced = None
+    for old in previous:  # One at most; a list keeps an older database consistent too.
+        old.superseded_by, old.superseded_at = release, now
+        old.save(update_fields=["superseded_by", "superseded_at", "updated_at"])
+        audit.record(
+            release=old,
+            actor=actor,
+            verb="release.superseded",
+            subject="release",
+            comment=f"Replaced in production by {release}.",
+        )
+        replaced = replaced or old
+    return replaced
+
+
+@transaction.atomic
+def release_close(*, release_id: int, actor: AbstractBaseUser) -> Release:
+    """The Project Manager closes a deployed release once its post-release work is done."""
+    release = lock_release(release_id)
+    lifecycle.require_release_action(actor, release, "close")
+    reasons = []
+    open_items = release.checklist.filter(state=ChecklistState.OPEN).select_related("template")
+    if open_items:
+        reasons.append("checklist items open: " + "; ".join(i.template.text for i in open_items))
+    unacked = (
+        release.handoffs.filter(template__phase=ChecklistPhase.POST_DEPLOY)
+        .exclude(state=HandoffState.ACKNOWLEDGED)
+        .select_related("template__from_role", "template__to_role")
+    )
+    if unacked:
+        reasons.append("hand-offs not acknowledged: " + "; ".join(str(h.template) for h in unacked))
+    if release.incidents.filter(state=IncidentState.OPEN).exists():
+        reasons.append("an incident is still open")
+    if reasons:
+        raise Refused("Cannot close yet: " + "; ".join(reasons) + ".")
+    lifecycle.move(release, "close", actor=actor, now=timezone.now())
+    return release
+
+
+@transaction.atomic
+def release_cancel(*, release_id: int, actor: AbstractBaseUser, reason: str) -> Release:
+    release = lock_release(release_id)
+    lifecycle.require_release_action(actor, release, "cancel")
+    reason = clean_field(
+        reason, field="reason", label="A reason for cancelling", required=True, max_length=5000
+    )
+    was = release.stage
+    event = lifecycle.move(release, "cancel", actor=actor, now=timezone.now(), comment=reason)
+    notices.release_cancelled(release, event, was=was)
+    return release

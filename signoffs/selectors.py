@@ -1,0 +1,73 @@
+"""Reads about gates that pages and services share."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+
+from releases import lifecycle
+from releases.models import Handoff, HandoffDecision, HandoffState, Release, RoleKey
+
+from . import permissions
+from .models import GateState, SignOff
+
+FINAL_GATE = RoleKey.PROJECT_MANAGER
+
+
+def qa_says_proceed(release: Release) -> bool:
+    return Handoff.objects.filter(
+        release=release,
+        template__is_gate=True,
+        state__in=[HandoffState.SENT, HandoffState.ACKNOWLEDGED],
+        decision=HandoffDecision.PROCEED,
+    ).exists()
+
+
+def role_gates(release: Release) -> list[SignOff]:
+    return [
+        g
+        for g in SignOff.objects.filter(release=release).select_related("role")
+        if g.role.key != FINAL_GATE
+    ]
+
+
+def gate_decisions(
+    release: Release,
+    gate: SignOff,
+    user: AbstractBaseUser | AnonymousUser,
+    *,
+    gates: list[SignOff] | None = None,
+    handoffs: list[Handoff] | None = None,
+    may_sign: bool | None = None,
+) -> dict[str, lifecycle.Verdict]:
+    """What `user` may decide on `gate` now (approve, reject, revoke), and why not.
+
+    A page that has the release's gates and QA hand-off loaded, and has checked the user's
+    grant, passes them in (no query).
+    """
+    waiting: list[str] = []
+    qa_proceed = True
+    if gate.role.key == FINAL_GATE and gate.opened_at is None:
+        if gates is None:
+            gates = role_gates(release)
+        waiting = [
+            g.role.name for g in gates if g.role.key != FINAL_GATE and g.state != GateState.APPROVED
+        ]
+        if handoffs is None:
+            qa_proceed = qa_says_proceed(release)
+        else:
+            qa_proceed = any(_says_proceed(h) for h in handoffs)
+    return lifecycle.gate_actions(
+        gate,
+        stage=release.stage,
+        may_sign=permissions.can_sign(user, gate) if may_sign is None else may_sign,
+        waiting=waiting,
+        qa_proceed=qa_proceed,
+    )
+
+
+def _says_proceed(handoff: Handoff) -> bool:
+    return (
+        handoff.template.is_gate
+        and handoff.state in (HandoffState.SENT, HandoffState.ACKNOWLEDGED)
+        and handoff.decision == HandoffDecision.PROCEED
+    )

@@ -1,0 +1,50 @@
+"""The outbox: one row per event and person, written with the caller's transaction."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AbstractBaseUser
+from django.core import mail
+
+from notifications import outbox
+from notifications.models import Notification
+
+from ..factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def notify(user: AbstractBaseUser, key: str, **fields: object) -> int:
+    return outbox.notify(
+        key=key,
+        kind="test",
+        to=outbox.recipients([user]),
+        subject="Hi",
+        context={"headline": "x"},
+        **fields,
+    )
+
+
+def test_one_event_makes_one_notice_per_person():
+    user = UserFactory()
+    assert notify(user, "same-event") == 1
+    assert notify(user, "same-event") == 0
+    assert Notification.objects.count() == 1
+
+
+def test_it_skips_inactive_people_and_those_without_an_address():
+    people = [UserFactory(), UserFactory(is_active=False), UserFactory(email="")]
+    assert [r.user for r in outbox.recipients([*people, people[0], None])] == [people[0]]
+
+
+def test_a_notice_keeps_the_number_its_caller_tags_it_with():
+    notify(UserFactory(), "tagged", release_id=42)
+    assert Notification.objects.get().release_id == 42
+
+
+def test_the_notice_is_delivered_once_its_transaction_commits(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        notify(UserFactory(username="ada"), "e1")
+    (sent,) = mail.outbox
+    assert sent.to == ["ada@example.com"] and sent.subject == "[OctoAcme Releases] Hi"
+    assert Notification.objects.get().state == "sent"
