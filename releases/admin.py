@@ -15,10 +15,10 @@ from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.shortcuts import redirect
 
+from octoacme.errors import Refused
 from signoffs.models import SignOff
 
 from . import changes, lifecycle, permissions, selectors, services, versions
-from .errors import Refused
 from .models import (
     AuditEvent,
     ChecklistTemplate,

@@ -10,7 +10,8 @@ from typing import TypeVar
 
 from django.db import models
 
-from .errors import Refused
+from octoacme.errors import Refused
+
 from .models import Release
 
 Child = TypeVar("Child", bound=models.Model)

@@ -7,9 +7,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from octoacme.web import form_error, perform
 from releases import selectors
 from releases.models import ChecklistGroup
-from releases.views import form_error, perform
 
 from . import permissions, services
 from .forms import DecisionForm

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.urls import reverse
 
 from releases import services
 from releases.models import HandoffDecision, Release, RoleKey
@@ -19,6 +20,9 @@ from signoffs.models import SignOff
 
 # Debian's Chromium, which the browser suite drives (Playwright cannot download one here).
 CHROMIUM = "/usr/bin/chromium"
+
+# Typed into a release's text fields by the escaping tests; every page must show it as text.
+HTML_TYPED = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 
 
 @dataclass
@@ -82,6 +86,13 @@ class Builder:
         for key in keys:
             gate_services.gate_approve(gate_id=gate(release, key).pk, actor=self.team[key])
 
+    def held(self, **fields: Any) -> Release:
+        """In staging, approved by the QA Lead, whose hand-off to DevOps says hold."""
+        release = self.staging(**fields)
+        self.approve(release, RoleKey.QA_LEAD)
+        self.proceed(release, decision=HandoffDecision.HOLD)
+        return release
+
     def six(self, release: Release) -> None:
         self.approve(release, *[k for k in RoleKey.values if k != RoleKey.PROJECT_MANAGER])
 
@@ -142,6 +153,21 @@ def services_suggest(release_type: str) -> str:
 def refresh(obj: Any) -> Any:
     obj.refresh_from_db()
     return obj
+
+
+def login_url(next_url: str) -> str:
+    """Where a signed-out visitor to `next_url` is sent."""
+    return f"{reverse('login')}?next={next_url}"
+
+
+def audit_events() -> int:
+    """Audit events of every release: a refused request must not add one."""
+    return sum(r.audit_events.count() for r in Release.objects.all())
+
+
+def messages_of(response: Any) -> list[str]:
+    """The messages a request left for the next page (shown when an action did not happen)."""
+    return [str(m) for m in response.wsgi_request._messages]
 
 
 @contextmanager

@@ -14,8 +14,9 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 
+from octoacme.errors import Refused
+
 from .. import permissions
-from ..errors import Refused
 from ..models import (
     ChecklistItem,
     ChecklistKind,

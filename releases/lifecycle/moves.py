@@ -6,8 +6,9 @@ from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from octoacme.errors import Refused
+
 from .. import audit
-from ..errors import Refused
 from ..models import AuditEvent, Release, Stage
 from .tables import TRANSITIONS, Transition
 

@@ -12,6 +12,7 @@ Raises: `PermissionDenied` (not yours to do), `ValidationError` (bad input),
 
 from .assignments import role_assign
 from .checklist import checklist_complete, checklist_mark_not_applicable, checklist_reopen
+from .deploy import release_record_deploy
 from .handoffs import handoff_acknowledge, handoff_send
 from .incidents import incident_open, incident_record_rollback, incident_resolve
 from .releases import (
@@ -19,7 +20,6 @@ from .releases import (
     release_close,
     release_create,
     release_move_to_staging,
-    release_record_deploy,
     release_update,
 )
 

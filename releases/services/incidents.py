@@ -7,8 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from octoacme.errors import Refused
+
 from .. import audit, lifecycle, notices, permissions
-from ..errors import Refused
 from ..locks import lock_child, lock_release
 from ..models import (
     Incident,

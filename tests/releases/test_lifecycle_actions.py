@@ -8,8 +8,8 @@ import html
 import pytest
 from django.urls import reverse
 
+from octoacme.errors import Refused
 from releases import lifecycle
-from releases.errors import Refused
 from releases.models import Release, RoleKey, Stage
 from releases.permissions import held_role_keys
 from signoffs import services as gate_services

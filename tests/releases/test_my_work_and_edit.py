@@ -8,9 +8,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from octoacme.errors import Refused
 from releases import selectors, services
 from releases.changes import edit_token
-from releases.errors import Refused
 from releases.models import Handoff, HandoffState, Release, RoleAssignment, RoleKey, Stage
 
 from ..builders import Builder, Team, refresh

@@ -12,9 +12,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from notifications.models import Notification
+from octoacme.errors import Refused
 from releases import services
 from releases.changes import edit_token
-from releases.errors import Refused
 from releases.models import (
     Handoff,
     HandoffState,

@@ -6,8 +6,8 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from notifications.models import Notification
+from octoacme.errors import Refused
 from releases import services
-from releases.errors import Refused
 from releases.models import (
     AuditEvent,
     ChecklistItem,

@@ -10,8 +10,8 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 
+from octoacme.errors import Refused
 from releases import services
-from releases.errors import Refused
 from releases.models import RoleKey
 from signoffs import services as gate_services
 from signoffs.models import GateState

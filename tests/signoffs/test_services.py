@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from releases.errors import Refused
+from octoacme.errors import Refused
 from releases.models import RoleKey, Stage
 from signoffs import services as gate_services
 from signoffs.models import GateState

@@ -18,8 +18,8 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from octoacme.errors import Refused
 from releases import services
-from releases.errors import Refused
 from releases.models import (
     ChecklistKind,
     DefaultHolder,

@@ -1,9 +1,4 @@
-"""Every change of a sign-off gate: approve, reject, revoke, open, turn stale.
-
-Each public function locks the release row first and the gate second (the same order
-everywhere, so concurrent actions queue rather than deadlock), refuses what the rules do not
-allow, and writes its audit events in the same transaction.
-"""
+"""Keeping the gates in step with the release: final gate, checklist, staleness, QA, holders."""
 
 from __future__ import annotations
 
@@ -11,13 +6,10 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
 from django.utils import timezone
 
 from octoacme.names import display_name
 from releases import audit, lifecycle, notices
-from releases.errors import Refused
-from releases.locks import lock_child
 from releases.models import (
     AuditEvent,
     ChecklistItem,
@@ -27,87 +19,12 @@ from releases.models import (
     HandoffDecision,
     HandoffState,
     Release,
-    RoleAssignment,
-    RoleKey,
     Stage,
 )
-from releases.text import clean_field
 
-from . import selectors
-from .models import GateState, SignOff
-
-FINAL_GATE = RoleKey.PROJECT_MANAGER
-MAX_COMMENT = 5000
-
-
-def _check(
-    release: Release, gate: SignOff, actor: AbstractBaseUser, revision: int | None, action: str
-) -> None:
-    """Not this person's gate: 403 first; then a form drawn before a change; then the rest."""
-    verdict = selectors.gate_decisions(release, gate, actor)[action]
-    if verdict.forbidden:
-        lifecycle.require(verdict)
-    _check_revision(gate, revision)
-    lifecycle.require(verdict)
-
-
-def _check_revision(gate: SignOff, revision: int | None) -> None:
-    if revision is not None and revision != gate.revision:
-        raise Refused(
-            f"The {gate.role.name} gate changed while you were reading it "
-            f"(it is now {gate.get_state_display().lower()}). Review it again before deciding."
-        )
-
-
-def _set_state(
-    gate: SignOff,
-    *,
-    state: str,
-    actor: AbstractBaseUser | None,
-    now: datetime,
-    comment: str = "",
-    stale: bool = False,
-    verb: str,
-) -> AuditEvent:
-    from_state = gate.state
-    decided = state != GateState.PENDING
-    gate.state = state
-    gate.stale = stale
-    gate.comment = comment
-    gate.decided_by = actor if decided else None
-    gate.decided_at = now if decided else None
-    # A backup decides for the holder: the decision says "by X for Y".
-    gate.decided_for = _holder_if_other(gate, actor) if decided else None
-    gate.revision += 1
-    gate.save(
-        update_fields=[
-            *("state", "stale", "comment", "decided_by", "decided_at", "decided_for", "revision")
-        ]
-    )
-    on_behalf = f"For {display_name(gate.decided_for)}, as backup. " if gate.decided_for else ""
-    return audit.record(
-        release=gate.release,
-        actor=actor,
-        verb=verb,
-        subject=gate.role.name,
-        from_state=from_state,
-        to_state="stale" if stale else state,
-        comment=(on_behalf + comment).strip(),
-    )
-
-
-def _holder_if_other(gate: SignOff, actor: AbstractBaseUser | None) -> AbstractBaseUser | None:
-    """The role's holder when `actor` is someone else (its backup), else None."""
-    if actor is None:
-        return None
-    assignment = (
-        RoleAssignment.objects.filter(release_id=gate.release_id, role_id=gate.role_id)
-        .select_related("holder")
-        .first()
-    )
-    if assignment is None or assignment.holder_id in (None, actor.pk):
-        return None
-    return assignment.holder
+from .. import selectors
+from ..models import GateState, SignOff
+from .state import FINAL_GATE, _set_state
 
 
 def _sync_checklist(release: Release, gates: list[SignOff] | None = None) -> None:
@@ -126,6 +43,21 @@ def _sync_checklist(release: Release, gates: list[SignOff] | None = None) -> Non
             item.state = want
             item.done_at = timezone.now() if want == ChecklistState.DONE else None
             item.save(update_fields=["state", "done_at"])
+
+
+def _turn_stale(
+    gate: SignOff, *, actor: AbstractBaseUser | None, now: datetime, comment: str
+) -> AuditEvent:
+    """An approval that no longer holds: pending again, marked stale, history kept."""
+    return _set_state(
+        gate,
+        state=GateState.PENDING,
+        actor=actor,
+        now=now,
+        stale=True,
+        verb="gate.stale",
+        comment=comment,
+    )
 
 
 def final_gate_may_open(gates: list[SignOff], *, qa_proceed: bool) -> bool:
@@ -162,13 +94,10 @@ def _after_change(
         notices.final_gate_opened(release, final, event)
     elif not may_open:
         if final.state == GateState.APPROVED:
-            _set_state(
+            _turn_stale(
                 final,
-                state=GateState.PENDING,
                 actor=actor,
                 now=now,
-                stale=True,
-                verb="gate.stale",
                 comment="A role gate or QA's “proceed” is no longer there.",
             )
         if final.opened_at is not None:
@@ -221,13 +150,10 @@ def mark_stale(
     for gate in gates:
         gate.release = release
         signer = gate.decided_by
-        event = _set_state(
+        event = _turn_stale(
             gate,
-            state=GateState.PENDING,
             actor=actor,
             now=now,
-            stale=True,
-            verb="gate.stale",
             comment=reason,
         )
         notices.approval_stale(gate, signer, event)
@@ -271,73 +197,6 @@ def _reset_qa_decision(release: Release, *, actor: AbstractBaseUser | None, reas
     notices.qa_decision_reset(handoff, event)
 
 
-@transaction.atomic
-def gate_approve(
-    *, gate_id: int, actor: AbstractBaseUser, comment: str = "", revision: int | None = None
-) -> SignOff:
-    release, gate = lock_child(SignOff, gate_id, what="sign-off gate", related=("role",))
-    gate.release = release
-    _check(release, gate, actor, revision, "approve")
-    comment = clean_field(
-        comment, field="comment", label="The comment", required=False, max_length=MAX_COMMENT
-    )
-    now = timezone.now()
-    _set_state(
-        gate, state=GateState.APPROVED, actor=actor, now=now, comment=comment, verb="gate.approved"
-    )
-    if gate.role.key == FINAL_GATE:
-        event = lifecycle.move(
-            release, "approve", actor=actor, now=now, comment="All sign-offs received."
-        )
-        notices.release_approved(release, event)
-        _sync_checklist(release)
-    else:
-        _after_change(release, actor=actor, now=now)
-    return gate
-
-
-@transaction.atomic
-def gate_reject(
-    *, gate_id: int, actor: AbstractBaseUser, reason: str, revision: int | None = None
-) -> SignOff:
-    release, gate = lock_child(SignOff, gate_id, what="sign-off gate", related=("role",))
-    gate.release = release
-    _check(release, gate, actor, revision, "reject")
-    reason = clean_field(
-        reason,
-        field="comment",
-        label="A reason for rejecting",
-        required=True,
-        max_length=MAX_COMMENT,
-    )
-    now = timezone.now()
-    event = _set_state(
-        gate, state=GateState.REJECTED, actor=actor, now=now, comment=reason, verb="gate.rejected"
-    )
-    reopened = _after_change(release, actor=actor, now=now)
-    notices.gate_unapproved(gate, event, reopened=reopened is not None)
-    return gate
-
-
-@transaction.atomic
-def gate_revoke(
-    *, gate_id: int, actor: AbstractBaseUser, comment: str = "", revision: int | None = None
-) -> SignOff:
-    release, gate = lock_child(SignOff, gate_id, what="sign-off gate", related=("role",))
-    gate.release = release
-    _check(release, gate, actor, revision, "revoke")
-    comment = clean_field(
-        comment, field="comment", label="The comment", required=False, max_length=MAX_COMMENT
-    )
-    now = timezone.now()
-    event = _set_state(
-        gate, state=GateState.PENDING, actor=actor, now=now, comment=comment, verb="gate.revoked"
-    )
-    reopened = _after_change(release, actor=actor, now=now)
-    notices.gate_unapproved(gate, event, reopened=reopened is not None)
-    return gate
-
-
 def reassigned(
     release: Release,
     gate: SignOff,
@@ -356,13 +215,10 @@ def reassigned(
     ):
         # No "sign again" to the old signer: they no longer hold the role, and the
         # assignment notice tells them so.
-        _set_state(
+        _turn_stale(
             gate,
-            state=GateState.PENDING,
             actor=actor,
             now=now,
-            stale=True,
-            verb="gate.stale",
             comment=f"{display_name(gate.decided_by)}, who approved, no longer holds the role: "
             "the new holder signs.",
         )

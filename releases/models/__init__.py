@@ -1,0 +1,63 @@
+"""The guide's vocabulary: releases, roles, assignments, checklist, hand-offs, incidents, audit.
+
+State changes never happen here: they live in `releases.services` (and `signoffs.services`),
+which lock rows, check the transition table in `releases.lifecycle` and write audit events.
+"""
+
+from .audit import AuditEvent, AuditEventQuerySet
+from .checklist import (
+    ChecklistGroup,
+    ChecklistItem,
+    ChecklistKind,
+    ChecklistPhase,
+    ChecklistState,
+    ChecklistTemplate,
+)
+from .followups import FollowUp, FollowUpKind
+from .handoffs import Handoff, HandoffDecision, HandoffState, HandoffTemplate
+from .incidents import Incident, IncidentState, Severity
+from .release import (
+    ACTIVE_STAGES,
+    FINISHED_STAGES,
+    SEMVER_RE,
+    Release,
+    ReleaseQuerySet,
+    ReleaseType,
+    Stage,
+    semver_validator,
+    version_key,
+)
+from .roles import DefaultHolder, Role, RoleAssignment, RoleKey
+
+__all__ = [
+    "ACTIVE_STAGES",
+    "FINISHED_STAGES",
+    "SEMVER_RE",
+    "AuditEvent",
+    "AuditEventQuerySet",
+    "ChecklistGroup",
+    "ChecklistItem",
+    "ChecklistKind",
+    "ChecklistPhase",
+    "ChecklistState",
+    "ChecklistTemplate",
+    "DefaultHolder",
+    "FollowUp",
+    "FollowUpKind",
+    "Handoff",
+    "HandoffDecision",
+    "HandoffState",
+    "HandoffTemplate",
+    "Incident",
+    "IncidentState",
+    "Release",
+    "ReleaseQuerySet",
+    "ReleaseType",
+    "Role",
+    "RoleAssignment",
+    "RoleKey",
+    "Severity",
+    "Stage",
+    "semver_validator",
+    "version_key",
+]

@@ -1,0 +1,41 @@
+"""Who hears about what, by email. Each function runs inside the service's transaction and
+keys its notices by the audit event that caused them (one event, one notice per person).
+"""
+
+from .common import gate_link, oncall, release_link, role_people
+from .gates import (
+    approval_stale,
+    final_gate_opened,
+    gate_unapproved,
+    gates_opened,
+    qa_decision_reset,
+)
+from .incidents import incident_opened, rollback_recorded
+from .releases import (
+    downgrade_deployed,
+    release_approved,
+    release_cancelled,
+    release_deployed,
+    release_reopened,
+)
+from .roles import role_changed
+
+__all__ = [
+    "approval_stale",
+    "downgrade_deployed",
+    "final_gate_opened",
+    "gate_link",
+    "gate_unapproved",
+    "gates_opened",
+    "incident_opened",
+    "oncall",
+    "qa_decision_reset",
+    "release_approved",
+    "release_cancelled",
+    "release_deployed",
+    "release_link",
+    "release_reopened",
+    "role_changed",
+    "role_people",
+    "rollback_recorded",
+]

@@ -1,0 +1,184 @@
+"""My work: what waits for one person, most urgent first, in a fixed number of queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import (
+    Case,
+    CharField,
+    Count,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Value,
+    When,
+    Window,
+)
+from django.utils import timezone
+
+from signoffs.models import GateState
+from signoffs.permissions import signable_gates
+
+from .. import lifecycle, permissions
+from ..models import (
+    ChecklistItem,
+    ChecklistKind,
+    ChecklistState,
+    Handoff,
+    HandoffState,
+    Release,
+    RoleAssignment,
+)
+
+# Each list on My work shows at most this many rows (most urgent first) and says how many
+# there are: someone holding a role on hundreds of releases still gets a page in a blink.
+MY_WORK_LIMIT = 50
+
+
+@dataclass
+class Listing:
+    rows: list
+    total: int
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.rows)
+
+    def __bool__(self) -> bool:
+        return bool(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    @property
+    def more(self) -> int:
+        return self.total - len(self.rows)
+
+
+def _first(qs: QuerySet, limit: int = MY_WORK_LIMIT) -> Listing:
+    """The first `limit` rows and the total, in one query (a window count over the rows)."""
+    rows = list(qs.annotate(listing_total=Window(Count("pk")))[:limit])
+    return Listing(rows, rows[0].listing_total if rows else 0)
+
+
+# The release steps My work lists, with what it tells the person who may take them. The roles
+# come from `permissions.ACTION_ROLES` and the stages from `lifecycle.TRANSITIONS`, so the list
+# follows the rules the step itself is checked against.
+NEXT_STEPS: dict[str, str] = {
+    "deploy": "Record the production deploy",
+    "close": "Close the release (once post-release hand-offs are acknowledged)",
+}
+
+
+@dataclass
+class NextStep:
+    release: Release
+    action: str
+
+    @property
+    def label(self) -> str:
+        return NEXT_STEPS[self.action]
+
+
+@dataclass
+class MyWork:
+    gates: Listing
+    items: Listing
+    to_send: Listing
+    to_acknowledge: Listing
+    next_steps: Listing
+    now: datetime
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.gates or self.items or self.to_send or self.to_acknowledge or self.next_steps
+        )
+
+
+def _held(user: AbstractBaseUser, role_ref: str) -> Exists:
+    return Exists(
+        RoleAssignment.objects.filter(release=OuterRef("release"), role=OuterRef(role_ref)).filter(
+            Q(holder=user) | Q(backup=user)
+        )
+    )
+
+
+def _phase_open(phases: dict[str, frozenset[str]], phase_field: str) -> Q:
+    condition = Q(pk__in=[])
+    for phase, stages in phases.items():
+        condition |= Q(**{phase_field: phase}, release__stage__in=stages)
+    return condition
+
+
+def _may_take(user: AbstractBaseUser, action: str) -> Q:
+    """Releases in a stage where `action` applies, on which `user` holds a role that may take it."""
+    holds = RoleAssignment.objects.filter(
+        release=OuterRef("pk"), role__key__in=permissions.ACTION_ROLES[action]
+    ).filter(Q(holder=user) | Q(backup=user))
+    return Q(Exists(holds), stage__in=lifecycle.TRANSITIONS[action].sources)
+
+
+def _next_steps(user: AbstractBaseUser) -> Listing:
+    # One query whatever the number of releases: each row says which step it is waiting for.
+    conditions = {action: _may_take(user, action) for action in NEXT_STEPS}
+    condition = Q(pk__in=[])
+    for one in conditions.values():
+        condition |= one
+    listing = _first(
+        Release.objects.filter(condition)
+        .annotate(
+            next_action=Case(
+                *(When(c, then=Value(action)) for action, c in conditions.items()),
+                output_field=CharField(),
+            )
+        )
+        .order_by(F("window_start").asc(nulls_last=True), "id")
+    )
+    return Listing([NextStep(r, r.next_action) for r in listing.rows], listing.total)
+
+
+def my_work(user: AbstractBaseUser) -> MyWork:
+    gates = _first(
+        signable_gates(user)
+        .filter(release__stage__in=lifecycle.SIGNING_STAGES, opened_at__isnull=False)
+        .exclude(state=GateState.APPROVED)
+        .select_related("release", "role")
+        .order_by("opened_at", "id")
+    )
+    items = _first(
+        ChecklistItem.objects.filter(
+            _held(user, "template__owner"),
+            _phase_open(lifecycle.PHASE_STAGES, "template__phase"),
+            state=ChecklistState.OPEN,
+            template__kind=ChecklistKind.MANUAL,
+        )
+        .select_related("release", "template__owner")
+        .order_by("release__window_start", "release_id", "template__group", "template__position")
+    )
+    to_send = _first(
+        Handoff.objects.filter(
+            _held(user, "template__from_role"),
+            _phase_open(lifecycle.HANDOFF_PHASE_STAGES, "template__phase"),
+            state=HandoffState.PENDING,
+        )
+        .select_related("release", "template__from_role", "template__to_role")
+        .order_by("due_at", "release_id", "template__position")
+    )
+    to_acknowledge = _first(
+        # Only while acknowledging can still matter: a pre-deploy hand-off is moot once deployed.
+        Handoff.objects.filter(
+            _held(user, "template__to_role"),
+            _phase_open(lifecycle.ACKNOWLEDGE_PHASE_STAGES, "template__phase"),
+            state=HandoffState.SENT,
+        )
+        .select_related("release", "template__from_role", "template__to_role", "sent_by")
+        .order_by("sent_at")
+    )
+    return MyWork(gates, items, to_send, to_acknowledge, _next_steps(user), timezone.now())

@@ -1,0 +1,179 @@
+"""The POST buttons of a release page: stage steps, checklist, hand-offs, incidents."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from octoacme.web import form_error, perform
+
+from .. import permissions, services
+from ..forms import (
+    CommentForm,
+    DeployForm,
+    HandoffSendForm,
+    IncidentForm,
+    NotApplicableForm,
+    ReasonForm,
+    ResolveForm,
+)
+from ..models import ChecklistItem, Handoff, Incident, Release
+
+
+def _release_url(release_id: int, anchor: str = "") -> str:
+    return reverse("release-detail", args=[release_id]) + (f"#{anchor}" if anchor else "")
+
+
+# --- Stage actions ------------------------------------------------------------------------------
+
+STAGE_ACTIONS: dict[str, tuple[Callable[..., object], str, type[forms.Form] | None]] = {
+    # name: (service, success message, the form whose cleaned data the service takes)
+    "stage": (services.release_move_to_staging, "Moved to staging: the gates are open.", None),
+    "deploy": (services.release_record_deploy, "Production deploy recorded.", DeployForm),
+    "close": (services.release_close, "Release closed.", None),
+    "cancel": (services.release_cancel, "Release cancelled.", ReasonForm),
+}
+
+
+@require_POST
+def release_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    get_object_or_404(Release.objects.only("pk"), pk=pk)
+    if action not in STAGE_ACTIONS:
+        return HttpResponse(status=404)
+    service, success, form_class = STAGE_ACTIONS[action]
+    kwargs: dict[str, Any] = {}
+    if form_class is not None:
+        form = form_class(request.POST)
+        if not form.is_valid():
+            permissions.require(request.user, action, Release.objects.get(pk=pk))
+            form_error(request, form)
+            return redirect(_release_url(pk))
+        kwargs = form.cleaned_data
+    perform(request, lambda: service(release_id=pk, actor=request.user, **kwargs), success)
+    return redirect(_release_url(pk))
+
+
+@require_POST
+def checklist_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    item = get_object_or_404(ChecklistItem, pk=pk)
+    back = _release_url(item.release_id, "checklist")
+    if action == "done":
+        perform(
+            request,
+            lambda: services.checklist_complete(item_id=pk, actor=request.user),
+            "Checklist item done.",
+        )
+    elif action == "reopen":
+        perform(
+            request,
+            lambda: services.checklist_reopen(item_id=pk, actor=request.user),
+            "Checklist item reopened.",
+        )
+    elif action == "na":
+        form = NotApplicableForm(request.POST)
+        if form.is_valid():
+            perform(
+                request,
+                lambda: services.checklist_mark_not_applicable(
+                    item_id=pk, actor=request.user, reason=form.cleaned_data["reason"]
+                ),
+                "Marked not applicable.",
+            )
+        else:
+            _refuse_if_not_owner(request, item)
+            form_error(request, form)
+    else:
+        return HttpResponse(status=404)
+    return redirect(back)
+
+
+def _refuse_if_not_owner(request: HttpRequest, item: ChecklistItem) -> None:
+    # Bad input from someone who may not act at all is a 403, not a form message.
+    if not permissions.holds_any(request.user, item.release, [item.template.owner.key]):
+        raise PermissionDenied("Only the owner of this checklist item may change it.")
+
+
+@require_POST
+def handoff_send(request: HttpRequest, pk: int) -> HttpResponse:
+    handoff = get_object_or_404(Handoff.objects.select_related("template__from_role"), pk=pk)
+    form = HandoffSendForm(request.POST)
+    if not form.is_valid():
+        if not permissions.holds_any(
+            request.user, handoff.release, [handoff.template.from_role.key]
+        ):
+            raise PermissionDenied("Only the sending role may send this hand-off.")
+        form_error(request, form)
+    else:
+        perform(
+            request,
+            lambda: services.handoff_send(handoff_id=pk, actor=request.user, **form.cleaned_data),
+            "Hand-off sent.",
+        )
+    return redirect(_release_url(handoff.release_id, "handoffs"))
+
+
+@require_POST
+def handoff_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
+    handoff = get_object_or_404(Handoff, pk=pk)
+    perform(
+        request,
+        lambda: services.handoff_acknowledge(handoff_id=pk, actor=request.user),
+        "Hand-off acknowledged.",
+    )
+    return redirect(_release_url(handoff.release_id, "handoffs"))
+
+
+@require_POST
+def incident_open(request: HttpRequest, pk: int) -> HttpResponse:
+    release = get_object_or_404(Release, pk=pk)
+    form = IncidentForm(request.POST)
+    if not form.is_valid():
+        permissions.require(request.user, "open_incident", release)
+        form_error(request, form)
+    else:
+        perform(
+            request,
+            lambda: services.incident_open(release_id=pk, actor=request.user, **form.cleaned_data),
+            "Incident opened. Follow the playbook: notify on-call, roll back if necessary.",
+        )
+    return redirect(_release_url(pk, "incidents"))
+
+
+@require_POST
+def incident_rollback(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_object_or_404(Incident, pk=pk)
+    form = CommentForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    perform(
+        request,
+        lambda: services.incident_record_rollback(
+            incident_id=pk, actor=request.user, comment=comment
+        ),
+        "Rollback recorded.",
+    )
+    return redirect(_release_url(incident.release_id, "incidents"))
+
+
+@require_POST
+def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
+    incident = get_object_or_404(Incident.objects.select_related("release"), pk=pk)
+    form = ResolveForm(request.POST)
+    if not form.is_valid():
+        permissions.require(request.user, "resolve_incident", incident.release)
+        form_error(request, form)
+    else:
+        perform(
+            request,
+            lambda: services.incident_resolve(
+                incident_id=pk, actor=request.user, **form.cleaned_data
+            ),
+            "Incident resolved.",
+        )
+    return redirect(_release_url(incident.release_id, "incidents"))

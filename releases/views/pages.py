@@ -1,0 +1,98 @@
+"""The pages that only read: my work, the dashboard, a release, its notes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_GET
+
+from signoffs.permissions import signable_gates
+
+from .. import cards, lifecycle, selectors, versions
+from ..forms import DashboardFilterForm, HandoffSendForm, IncidentForm
+from ..models import Release
+from ..notes import notes_markdown
+
+
+@require_GET
+def my_work(request: HttpRequest) -> HttpResponse:
+    return render(request, "releases/my_work.html", {"work": selectors.my_work(request.user)})
+
+
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    form = DashboardFilterForm(request.GET or None)
+    filters: dict[str, Any] = {}
+    if form.is_bound:
+        form.is_valid()  # A bad value drops only its own filter (the page says which).
+        filters = form.cleaned_data  # holds every field that validated
+    page = selectors.dashboard(
+        stage=filters.get("stage", ""),
+        release_type=filters.get("release_type", ""),
+        q=filters.get("q", ""),
+        page=request.GET.get("page", 1),
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "releases/dashboard.html",
+        {
+            "form": form,
+            "page": page,
+            "cards": cards.render(list(page.object_list)),
+            "finished": selectors.recently_finished(),
+            "query": query.urlencode(),
+        },
+    )
+
+
+@require_GET
+def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        release, summary = selectors.release_page(pk)
+    except Release.DoesNotExist:
+        raise Http404("No such release.") from None
+    user = request.user
+    held = {
+        a.role.key
+        for a in release.assignments.all()
+        if user.pk in (a.holder_id, a.backup_id) and user.is_active
+    }
+    # Every button on the page comes from the lifecycle's verdict for this user and object,
+    # the same one the service checks when the button is pressed.
+    actions = lifecycle.release_actions(user, release, held)
+    for item in release.checklist_items:
+        item.may = lifecycle.item_actions(item, stage=release.stage, held=held)
+    for handoff in release.handoff_list:
+        handoff.may = lifecycle.handoff_actions(handoff, stage=release.stage, held=held)
+    for incident in release.incident_list:
+        incident.may = lifecycle.incident_actions(incident, actions)
+    return render(
+        request,
+        "releases/release_detail.html",
+        {
+            "release": release,
+            "summary": summary,
+            "actions": actions,
+            "upcoming": [actions[a] for a in lifecycle.upcoming(release.stage)],
+            "signable": set(
+                signable_gates(user).filter(release=release).values_list("pk", flat=True)
+            ),
+            "incident_form": IncidentForm(),
+            "send_form": HandoffSendForm(),
+            # Deploying below the highest version in production asks for a reason first.
+            "downgrade_from": versions.is_downgrade(release) if actions["deploy"] else None,
+        },
+    )
+
+
+@require_GET
+def release_notes(request: HttpRequest, pk: int) -> HttpResponse:
+    release = get_object_or_404(Release, pk=pk)
+    response = HttpResponse(notes_markdown(release), content_type="text/markdown; charset=utf-8")
+    filename = f"release-notes-{release.version}.md"
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

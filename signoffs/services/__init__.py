@@ -1,0 +1,23 @@
+"""Every change of a sign-off gate: approve, reject, revoke, open, turn stale.
+
+Each public function locks the release row first and the gate second (the same order
+everywhere, so concurrent actions queue rather than deadlock), refuses what the rules do not
+allow, and writes its audit events in the same transaction.
+"""
+
+from .decisions import MAX_COMMENT, gate_approve, gate_reject, gate_revoke
+from .state import FINAL_GATE
+from .sync import final_gate_may_open, mark_stale, open_gates, reassigned, sync_final_gate
+
+__all__ = [
+    "FINAL_GATE",
+    "MAX_COMMENT",
+    "final_gate_may_open",
+    "gate_approve",
+    "gate_reject",
+    "gate_revoke",
+    "mark_stale",
+    "open_gates",
+    "reassigned",
+    "sync_final_gate",
+]

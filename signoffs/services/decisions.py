@@ -1,0 +1,104 @@
+"""A person's decision on a gate: approve, reject, revoke."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from octoacme.errors import Refused
+from releases import lifecycle, notices
+from releases.locks import lock_child
+from releases.models import Release
+from releases.text import clean_field
+
+from .. import selectors
+from ..models import GateState, SignOff
+from .state import FINAL_GATE, _set_state
+from .sync import _after_change, _sync_checklist
+
+MAX_COMMENT = 5000
+
+
+def _lock_and_check(
+    gate_id: int, actor: AbstractBaseUser, revision: int | None, action: str
+) -> tuple[Release, SignOff]:
+    """Lock the gate (its release first); refuse what `actor` may not decide now: not their
+    gate is a 403 first, then a form drawn before a change, then the rest."""
+    release, gate = lock_child(SignOff, gate_id, what="sign-off gate", related=("role",))
+    gate.release = release
+    verdict = selectors.gate_decisions(release, gate, actor)[action]
+    if verdict.forbidden:
+        lifecycle.require(verdict)
+    _check_revision(gate, revision)
+    lifecycle.require(verdict)
+    return release, gate
+
+
+def _check_revision(gate: SignOff, revision: int | None) -> None:
+    if revision is not None and revision != gate.revision:
+        raise Refused(
+            f"The {gate.role.name} gate changed while you were reading it "
+            f"(it is now {gate.get_state_display().lower()}). Review it again before deciding."
+        )
+
+
+@transaction.atomic
+def gate_approve(
+    *, gate_id: int, actor: AbstractBaseUser, comment: str = "", revision: int | None = None
+) -> SignOff:
+    release, gate = _lock_and_check(gate_id, actor, revision, "approve")
+    comment = clean_field(
+        comment, field="comment", label="The comment", required=False, max_length=MAX_COMMENT
+    )
+    now = timezone.now()
+    _set_state(
+        gate, state=GateState.APPROVED, actor=actor, now=now, comment=comment, verb="gate.approved"
+    )
+    if gate.role.key == FINAL_GATE:
+        event = lifecycle.move(
+            release, "approve", actor=actor, now=now, comment="All sign-offs received."
+        )
+        notices.release_approved(release, event)
+        _sync_checklist(release)
+    else:
+        _after_change(release, actor=actor, now=now)
+    return gate
+
+
+@transaction.atomic
+def gate_reject(
+    *, gate_id: int, actor: AbstractBaseUser, reason: str, revision: int | None = None
+) -> SignOff:
+    release, gate = _lock_and_check(gate_id, actor, revision, "reject")
+    reason = clean_field(
+        reason,
+        field="comment",
+        label="A reason for rejecting",
+        required=True,
+        max_length=MAX_COMMENT,
+    )
+    now = timezone.now()
+    event = _set_state(
+        gate, state=GateState.REJECTED, actor=actor, now=now, comment=reason, verb="gate.rejected"
+    )
+    reopened = _after_change(release, actor=actor, now=now)
+    notices.gate_unapproved(gate, event, reopened=reopened is not None)
+    return gate
+
+
+@transaction.atomic
+def gate_revoke(
+    *, gate_id: int, actor: AbstractBaseUser, comment: str = "", revision: int | None = None
+) -> SignOff:
+    release, gate = _lock_and_check(gate_id, actor, revision, "revoke")
+    comment = clean_field(
+        comment, field="comment", label="The comment", required=False, max_length=MAX_COMMENT
+    )
+    now = timezone.now()
+    event = _set_state(
+        gate, state=GateState.PENDING, actor=actor, now=now, comment=comment, verb="gate.revoked"
+    )
+    reopened = _after_change(release, actor=actor, now=now)
+    notices.gate_unapproved(gate, event, reopened=reopened is not None)
+    return gate
