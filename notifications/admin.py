@@ -35,7 +35,10 @@ class NotificationAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
-    @admin.action(description="Retry the selected failed or pending notices now")
+    # It rewrites rows (state, tries, next attempt): only for those who may change notices.
+    @admin.action(
+        description="Retry the selected failed or pending notices now", permissions=["change"]
+    )
     def retry_now(self, request: HttpRequest, queryset: Any) -> None:
         count = queryset.filter(
             state__in=[NotificationState.FAILED, NotificationState.PENDING]

@@ -17,6 +17,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from .models import Notification, NotificationState
+from .outbox import subject_line
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -42,7 +43,8 @@ def deliver(key: str) -> str:
         return "skipped"
     notice = Notification.objects.get(key=key)
     message = EmailMultiAlternatives(
-        subject=notice.subject,
+        # Again here for a notice queued before subjects were made one line by the outbox.
+        subject=subject_line(notice.subject),
         body=notice.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[notice.to_email],

@@ -8,6 +8,7 @@ periodic sweep finds every row still pending.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -64,6 +65,27 @@ class Message:
     release_id: int | None = None
 
 
+# Control characters (CR and LF among them) and the Unicode line and paragraph separators.
+_BREAKING = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Long enough for any subject a notice writes, short enough to read in a mail list; the
+# column holds 255.
+SUBJECT_MAX = 200
+
+
+def subject_line(subject: str) -> str:
+    """`subject` as one line of at most `SUBJECT_MAX` characters, whatever it contains.
+
+    The services refuse line breaks in names and titles, but a subject also quotes rows
+    stored before they did, and names typed elsewhere: a line break left in it makes Django
+    refuse the mail (`BadHeaderError`) on every try, and the notice is lost. Whatever the
+    content, a notice stays sendable, and its headers stay the ones it was given.
+    """
+    line = " ".join(_BREAKING.sub(" ", subject).split())
+    if len(line) > SUBJECT_MAX:
+        line = line[: SUBJECT_MAX - 1].rstrip() + "…"
+    return line
+
+
 def notify(
     *,
     key: str,
@@ -102,11 +124,12 @@ def queue(messages: list[Message]) -> int:
     now = timezone.now()
     rows = []
     for m in messages:
+        subject = subject_line(settings.EMAIL_SUBJECT_PREFIX + m.subject)
         ctx = {
             **m.context,
             **_items(m.context.get("items", [])),
             "recipient": m.to.user,
-            "subject": m.subject,
+            "subject": subject_line(m.subject),
             "site_url": settings.SITE_URL,
         }
         rows.append(
@@ -116,7 +139,7 @@ def queue(messages: list[Message]) -> int:
                 release_id=m.release_id,
                 recipient=m.to.user,
                 to_email=m.to.email,
-                subject=(settings.EMAIL_SUBJECT_PREFIX + m.subject)[:255],
+                subject=subject,
                 body_text=render_to_string("emails/notice.txt", ctx),
                 body_html=render_to_string("emails/notice.html", ctx),
                 next_attempt_at=now,

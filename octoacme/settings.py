@@ -63,6 +63,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "guardian",
     "axes",
+    # The project package as an app only so the admin finds octoacme/admin.py (axes' admin,
+    # with its action behind a permission); it has no models.
+    "octoacme",
     "notifications",
     "releases",
     "signoffs",
@@ -75,10 +78,14 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Cache-Control: private, no-store on everything a signed-in person is shown.
+    "octoacme.headers.PrivatePagesMiddleware",
     # Every page needs a signed-in user unless its view says @login_not_required.
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # The Content-Security-Policy below, on every response.
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into its lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -87,6 +94,21 @@ if not DEBUG:
     # gunicorn serves the collected static files itself, compressed and with hashed names
     # (runserver does it in development).
     MIDDLEWARE.insert(2, "whitenoise.middleware.WhiteNoiseMiddleware")
+
+# Scripts, styles, images, fonts and forms from this site only; no inline script or style
+# (the pages keep theirs in static/), no plugins, no framing. Django's admin works under it.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # Only scripts/benchmark.py sets it: to its own bench_urls (scripts/), which adds two bare views.
 ROOT_URLCONF = env.str("ROOT_URLCONF", default="octoacme.urls")
@@ -156,8 +178,20 @@ AXES_COOLOFF_TIME = _duration(env.str("SIGNIN_COOLOFF", default="15m"))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Behind the compose/production proxy the client address is in X-Forwarded-For.
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0) or None
+# The address of that pair, found by django-ipware. PROXY_COUNT is the number of trusted
+# proxies in front of gunicorn; each appends the address it got the request from to
+# X-Forwarded-For, so the client is the PROXY_COUNT-th entry from the right and whatever is
+# further left was written by the client itself. ipware counts only the proxies named in the
+# header (the nearest one is REMOTE_ADDR), hence one fewer; not strict, so a forged prefix is
+# skipped instead of sending everyone who forges one to the proxy's address. 0: no proxy,
+# X-Forwarded-For is ignored.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_IPWARE_META_PRECEDENCE_ORDER = (
+    ("HTTP_X_FORWARDED_FOR", "REMOTE_ADDR") if PROXY_COUNT else ("REMOTE_ADDR",)
+)
+AXES_IPWARE_PROXY_ORDER = "left-most"
+AXES_IPWARE_PROXY_COUNT = max(PROXY_COUNT - 1, 0)
+IPWARE_STRICT = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "my-work"
 LOGOUT_REDIRECT_URL = "login"
@@ -246,7 +280,10 @@ STORAGES = {
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "octoacme.logs.RequestIdFilter"}},
+    "filters": {
+        "request_id": {"()": "octoacme.logs.RequestIdFilter"},
+        "request_event": {"()": "octoacme.logs.RequestEventFilter"},
+    },
     "formatters": {
         "line": {
             "()": "octoacme.logs.OneLineFormatter",
@@ -262,6 +299,16 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["stdout"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # axes logs every sign-in at INFO; lockouts (WARNING) are what operators need.
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        # axes logs every sign-in at INFO; lockouts (WARNING) are what operators need.
+        "axes": {"level": "WARNING"},
+        # Django's own console handler would print each of its lines a second time in
+        # development: every line goes through the root's handler alone.
+        "django": {"handlers": [], "level": "INFO"},
+        # Django's one record per response of 400 or more: method, path, status, user and
+        # reason on one line; no traceback for a refusal, which is not an error.
+        "django.request": {"filters": ["request_event"]},
+        "django.security.csrf": {"filters": ["request_event"]},
+        "django.security.DisallowedHost": {"filters": ["request_event"]},
+    },
 }

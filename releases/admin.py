@@ -19,6 +19,7 @@ from octoacme.errors import Refused
 from signoffs.models import SignOff
 
 from . import changes, lifecycle, permissions, selectors, services, versions
+from . import forms as release_forms
 from .models import (
     AuditEvent,
     ChecklistTemplate,
@@ -29,6 +30,7 @@ from .models import (
     Role,
     RoleAssignment,
 )
+from .text import OneLine
 
 
 class NoDeleteMixin:
@@ -36,8 +38,31 @@ class NoDeleteMixin:
         return False
 
 
+class RoleAdminForm(forms.ModelForm):
+    """A role's name and duties go into email subjects and lists: each must be one line."""
+
+    class Meta:
+        model = Role
+        fields = [
+            "name",
+            "position",
+            "pre_release_duty",
+            "release_day_duty",
+            "post_release_duty",
+            "signoff_statement",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if isinstance(field, forms.CharField):
+                label = f"The {str(field.label or name).lower()}"
+                field.validators.append(OneLine(label))
+
+
 @admin.register(Role)
 class RoleAdmin(NoDeleteMixin, admin.ModelAdmin):
+    form = RoleAdminForm
     list_display = ["name", "signoff_statement", "pre_release_duty"]
     readonly_fields = ["key"]
 
@@ -117,6 +142,10 @@ class ReleaseAdminForm(forms.ModelForm):
     class Meta:
         model = Release
         fields = list(Release.EDITABLE_FIELDS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        release_forms.check_lines(self)
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

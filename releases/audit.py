@@ -25,6 +25,11 @@ def record(
         Release.objects.filter(pk=release.pk).update(revision=F("revision") + 1)
         # Keep the caller's instance current, so a later full save() does not undo the bump.
         release.revision = (release.revision or 0) + 1
+    # The subject quotes a title or names (an incident title may be 200 characters, two role
+    # names 163): cut to the column rather than fail the change it records.
+    width = AuditEvent._meta.get_field("subject").max_length
+    if len(subject) > width:
+        subject = subject[: width - 1] + "…"
     return AuditEvent.objects.create(
         release=release,
         actor=actor,

@@ -7,7 +7,9 @@ from typing import Any
 from django import forms
 
 from . import versions
+from .changes import LINE_FIELDS
 from .models import ACTIVE_STAGES, HandoffDecision, Release, ReleaseType, Severity, Stage
+from .text import OneLine
 
 
 class DateTimeLocalInput(forms.DateTimeInput):
@@ -15,6 +17,17 @@ class DateTimeLocalInput(forms.DateTimeInput):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(format="%Y-%m-%dT%H:%M", **kwargs)
+
+
+def check_lines(form: forms.BaseForm) -> None:
+    """Give a release form's one-line fields the services' message for a line break.
+
+    A browser cannot type one into an `<input>`; a forged request or a script can, and is
+    told what the services would tell it.
+    """
+    for name, label in LINE_FIELDS.items():
+        if name in form.fields:
+            form.fields[name].validators.append(OneLine(label))
 
 
 class ReleaseForm(forms.ModelForm):
@@ -45,6 +58,7 @@ class ReleaseForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        check_lines(self)
         self.suggestions = {t: versions.suggest(release_type=t) for t in ReleaseType.values}
         self.fields["version"].widget.attrs["data-suggestions"] = " ".join(
             f"{t}={v}" for t, v in self.suggestions.items()
@@ -83,7 +97,9 @@ class DeployForm(forms.Form):
 
 
 class NotApplicableForm(forms.Form):
-    reason = forms.CharField(max_length=500, label="Not applicable because")
+    reason = forms.CharField(
+        max_length=500, label="Not applicable because", validators=[OneLine("The reason")]
+    )
 
 
 class CommentForm(forms.Form):
@@ -101,7 +117,7 @@ class HandoffSendForm(forms.Form):
 
 
 class IncidentForm(forms.Form):
-    title = forms.CharField(max_length=200)
+    title = forms.CharField(max_length=200, validators=[OneLine("The title")])
     severity = forms.ChoiceField(choices=Severity.choices)
     description = forms.CharField(
         max_length=20000, required=False, widget=forms.Textarea(attrs={"rows": 3})

@@ -38,7 +38,9 @@ def checklist_mark_not_applicable(
         ChecklistItem, item_id, what="checklist item", related=("template__owner",)
     )
     _require(release, item, actor, "not_applicable")
-    reason = clean_field(reason, field="reason", label="A reason", required=True, max_length=500)
+    reason = clean_field(
+        reason, field="reason", label="The reason", required=True, max_length=500, line=True
+    )
     return _set_item(release, item, ChecklistState.NOT_APPLICABLE, actor=actor, reason=reason)
 
 

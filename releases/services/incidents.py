@@ -31,7 +31,10 @@ def incident_open(
 ) -> Incident:
     release = lock_release(release_id)
     lifecycle.require_release_action(actor, release, "open_incident")
-    title = clean_field(title, field="title", label="A title", required=True, max_length=200)
+    # One line: the title is the subject of the incident notices on-call must get.
+    title = clean_field(
+        title, field="title", label="The title", required=True, max_length=200, line=True
+    )
     description = clean_field(
         description, field="description", label="The description", required=False, max_length=20000
     )

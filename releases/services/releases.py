@@ -16,7 +16,7 @@ from signoffs import services as gate_services
 from signoffs.models import SignOff
 
 from .. import audit, lifecycle, notices, permissions, versions
-from ..changes import changed_fields, edit_token, normalize
+from ..changes import changed_fields, check_lines, edit_token, normalize
 from ..locks import lock_release
 from ..models import (
     ChecklistGroup,
@@ -46,6 +46,7 @@ def release_create(*, actor: AbstractBaseUser, **fields: Any) -> Release:
     unknown = set(fields) - set(Release.EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown release fields: {', '.join(sorted(unknown))}.")
+    check_lines(fields)
     release = Release(created_by=actor, stage=Stage.PLANNING, **normalize(fields))
     release.full_clean(validate_constraints=False)
     versions.validate_change(None, version=release.version, release_type=release.release_type)
@@ -120,6 +121,7 @@ def release_update(
     unknown = set(data) - set(Release.EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"These fields cannot be edited: {', '.join(sorted(unknown))}.")
+    check_lines(data, release)
     new = changed_fields(release, data)
     if not new:
         return []

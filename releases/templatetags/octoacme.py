@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import xml.etree.ElementTree as etree
+
 import markdown as md
 import nh3
 from django import template
@@ -7,6 +9,7 @@ from django.utils import formats, timezone
 from django.utils.safestring import SafeString, mark_safe
 from markdown import Markdown
 from markdown.extensions import Extension
+from markdown.treeprocessors import Treeprocessor
 
 from octoacme.names import display_name
 from releases.models import Release
@@ -43,11 +46,47 @@ class NoRawHtml(Extension):
         converter.inlinePatterns.deregister("html")
 
 
+class ImagesAsLinks(Extension):
+    """`![alt](url)` becomes a link to the image, never an <img>: an image in release notes
+    would make every reader's browser fetch it from wherever it points (their address leaks,
+    and the author learns who read the notes and when). An image inside a link keeps only its
+    alt text, as a link cannot hold a link."""
+
+    def extendMarkdown(self, converter: Markdown) -> None:
+        # After "inline", the treeprocessor that turns ![...](...) into <img>.
+        converter.treeprocessors.register(_ImagesAsLinks(converter), "images_as_links", 15)
+
+
+class _ImagesAsLinks(Treeprocessor):
+    def run(self, root: etree.Element) -> None:
+        for parent in root.iter():
+            for child in parent:
+                if child.tag != "img":
+                    continue
+                src, alt = child.get("src", ""), child.get("alt", "")
+                title = child.get("title")
+                child.attrib.clear()
+                if parent.tag == "a":
+                    child.tag = "span"
+                    child.text = alt
+                    continue
+                child.tag = "a"
+                child.set("href", src)
+                if title:
+                    child.set("title", title)
+                child.text = alt or src
+
+
+# What Markdown makes, less <img> (a second guard behind ImagesAsLinks).
+ALLOWED_TAGS = nh3.ALLOWED_TAGS - {"img"}
+
+
 @register.filter
 def markdown(text: str) -> SafeString:
-    """Markdown to HTML; typed HTML shows as text, and nh3 sanitizes what comes out anyway."""
-    rendered = md.markdown(text or "", extensions=["sane_lists", NoRawHtml()])
-    return mark_safe(nh3.clean(rendered))  # sanitized by nh3 just above
+    """Markdown to HTML; typed HTML shows as text, images are links, and nh3 sanitizes what
+    comes out anyway."""
+    rendered = md.markdown(text or "", extensions=["sane_lists", NoRawHtml(), ImagesAsLinks()])
+    return mark_safe(nh3.clean(rendered, tags=ALLOWED_TAGS))  # sanitized by nh3 just above
 
 
 DAY_TIME = "D j M Y, H:i"

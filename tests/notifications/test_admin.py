@@ -1,8 +1,12 @@
-"""The outbox in the admin: superusers see every notice and can retry the failed ones."""
+"""The outbox in the admin: superusers see every notice and can retry the failed ones; staff
+see what their permissions allow, and only those who may change notices can retry them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from django.contrib.auth.models import Permission
 from django.shortcuts import resolve_url
 from django.urls import reverse
 from django.utils import timezone
@@ -28,6 +32,17 @@ def failed_notice(key: str) -> Notification:
         tries=8,
         next_attempt_at=timezone.now(),
     )
+
+
+def staff_with(*codenames: str) -> Any:
+    user = UserFactory(is_staff=True)
+    user.user_permissions.set(Permission.objects.filter(codename__in=codenames))
+    return user
+
+
+def row(notice: Notification) -> tuple[Any, ...]:
+    notice.refresh_from_db()
+    return (notice.state, notice.tries, notice.next_attempt_at)
 
 
 def test_it_requires_login(client, settings):
@@ -58,3 +73,28 @@ def test_retry_now_puts_failed_notices_back_for_the_next_sweep(client):
     client.post(CHANGELIST, {"action": "retry_now", "_selected_action": [notice.pk]})
     notice.refresh_from_db()
     assert (notice.state, notice.tries) == (NotificationState.PENDING, 0)
+
+
+def test_a_view_only_staff_user_is_not_offered_retry_now(client):
+    failed_notice("e1")
+    client.force_login(staff_with("view_notification"))
+    listing = client.get(CHANGELIST)
+    assert listing.status_code == 200 and "ada@example.com" in listing.text
+    assert "retry_now" not in listing.text
+
+
+def test_a_view_only_staff_user_cannot_retry_by_posting_the_action(client):
+    notice = failed_notice("e1")
+    before = row(notice)
+    client.force_login(staff_with("view_notification"))
+    response = client.post(CHANGELIST, {"action": "retry_now", "_selected_action": [notice.pk]})
+    assert row(notice) == before
+    assert response.status_code == 200  # the list again: no action ran
+
+
+def test_a_staff_user_who_may_change_notices_can_retry_them(client):
+    notice = failed_notice("e1")
+    client.force_login(staff_with("view_notification", "change_notification"))
+    assert "retry_now" in client.get(CHANGELIST).text
+    client.post(CHANGELIST, {"action": "retry_now", "_selected_action": [notice.pk]})
+    assert row(notice)[:2] == (NotificationState.PENDING, 0)

@@ -110,3 +110,14 @@ def test_two_sweeps_at_once_send_each_notice_once(user):
     assert sum(r["sent"] for r in results) == 30
     assert len(mail.outbox) == 30
     assert Notification.objects.filter(state="sent").count() == 30
+
+
+def test_a_notice_queued_with_a_line_break_in_its_subject_is_still_sent(user):
+    # Queued before the outbox made subjects one line: Django refused it on every try.
+    notify(user, "old")
+    Notification.objects.update(subject="[OctoAcme Releases] Payments\r\nBcc: a@evil.example")
+    assert delivery.deliver(Notification.objects.get().key) == "sent"
+    (sent,) = mail.outbox
+    assert sent.subject == "[OctoAcme Releases] Payments Bcc: a@evil.example"
+    assert sent.recipients() == ["ada@example.com"]
+    assert "Bcc" not in sent.message()

@@ -48,3 +48,30 @@ def test_the_notice_is_delivered_once_its_transaction_commits(django_capture_on_
     (sent,) = mail.outbox
     assert sent.to == ["ada@example.com"] and sent.subject == "[OctoAcme Releases] Hi"
     assert Notification.objects.get().state == "sent"
+
+
+def test_a_subject_is_one_line_whatever_it_quotes():
+    # A name stored before one-line fields were checked, or typed where nothing checks it.
+    outbox.notify(
+        key="e2",
+        kind="test",
+        to=outbox.recipients([UserFactory()]),
+        subject="Payments down\r\nBcc: attacker@evil.example\u2028and\x85more\tand\x00end",
+        context={"headline": "x"},
+    )
+    assert Notification.objects.get().subject == (
+        "[OctoAcme Releases] Payments down Bcc: attacker@evil.example and more and end"
+    )
+
+
+def test_a_long_subject_is_cut_to_fit():
+    outbox.notify(
+        key="e3",
+        kind="test",
+        to=outbox.recipients([UserFactory()]),
+        subject="Release " + "é" * 1000,
+        context={"headline": "x"},
+    )
+    subject = Notification.objects.get().subject
+    assert len(subject) == outbox.SUBJECT_MAX
+    assert subject.startswith("[OctoAcme Releases] Release éé") and subject.endswith("é…")

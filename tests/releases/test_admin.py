@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import pytest
+from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from releases.models import Release, RoleAssignment, RoleKey
 from signoffs.permissions import can_sign
 
 from ..builders import gate
+from ..factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 QA = RoleKey.QA_LEAD
@@ -64,6 +67,31 @@ def test_an_assignment_made_in_the_admin_moves_the_gate_permission(client, team,
     assert can_sign(team.outsider, gate(release, QA))
     assert not can_sign(team[QA], gate(release, QA))
     assert release.audit_events.filter(verb="role.assigned", actor=team.admin).count() == 1
+
+
+def test_a_staff_user_with_only_the_change_roleassignment_permission_can_reassign(
+    client, team, build
+):
+    # Issue #12: saving the release always called the edit service, which refused (403) a
+    # staff user who may reassign roles but holds no role that edits the release.
+    release = build.create()
+    staff = UserFactory(username="staff", is_staff=True)
+    staff.user_permissions.set(
+        Permission.objects.filter(
+            codename__in=["view_release", "change_release", "change_roleassignment"]
+        )
+    )
+    client.force_login(staff)
+    url = reverse("admin:releases_release_change", args=[release.pk])
+    response = client.post(url, assignment_post(release, ux_designer__holder=team.outsider.pk))
+    assert response.status_code == 302
+    assert response["Location"] == reverse("admin:releases_release_changelist")
+    assert [m.level_tag for m in get_messages(response.wsgi_request)] == ["success"]
+    ux = RoleAssignment.objects.get(release=release, role__key=RoleKey.UX_DESIGNER)
+    assert ux.holder == team.outsider
+    assert list(release.audit_events.filter(actor=staff).values_list("verb", flat=True)) == [
+        "role.assigned"
+    ]
 
 
 def test_a_holder_as_own_backup_is_refused_in_the_admin(client, team, build):

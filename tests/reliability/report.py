@@ -31,4 +31,19 @@ FINDINGS = [
     "it to 128 so 50 simultaneous requests reach the app (gunicorn's backlog is 2048).",
     "Sign-in was not throttled: django-axes now locks a username + address pair after 5 "
     "failures, with a page that says why (HTTP 429).",
+    "Behind a proxy every sign-in seemed to come from the proxy (django-ipware was missing), "
+    "so six wrong passwords from one address locked the user out everywhere. The address is "
+    "now taken from X-Forwarded-For through PROXY_COUNT trusted proxies only (the entry the "
+    "nearest proxy appended; a forged prefix is ignored), proven on gunicorn.",
+    "Admin: the outbox's 'retry now' was offered to staff who may only view notices and "
+    "rewrote their rows; it now needs the change permission. axes' 'clean up expired "
+    "attempts' declared no permission either and failed with a server error for everyone; "
+    "it now needs the delete permission and works. Every admin action declares one.",
+    "Hostile notices: a line break in an incident title, a release name or a role name made "
+    "every notice quoting it unsendable (Django refuses CR/LF in a header) until it was marked "
+    "failed; on-call never heard of the incident. One-line fields now refuse control "
+    "characters with a message (services, pages, admin), and the outbox makes every subject "
+    "one line of at most 200 characters, also for rows stored before. Found on the way: an "
+    "incident title over 120 characters, or two long role names in a hand-off, overflowed the "
+    "audit subject column (a server error); the audit trail now cuts it to fit.",
 ]

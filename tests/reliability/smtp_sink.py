@@ -17,6 +17,8 @@ class Sink:
     def __init__(self) -> None:
         self.delivered: Counter[str] = Counter()  # X-OctoAcme-Notice -> times accepted
         self.message_ids: defaultdict[str, set[str]] = defaultdict(set)
+        # Every message taken: its envelope recipients (RCPT TO) and its bytes as sent.
+        self.envelopes: list[tuple[list[str], bytes]] = []
         self.refuse_next = 0  # answer 451 to this many DATA commands
         self.stall = 0.0  # seconds to wait, at `stall_at`
         # "transfer": after DATA, before the client may send the message (a client killed
@@ -30,11 +32,16 @@ class Sink:
         class Handler(socketserver.StreamRequestHandler):
             def handle(self) -> None:
                 self.wfile.write(b"220 sink ESMTP\r\n")
+                rcpts: list[str] = []
                 while line := self.rfile.readline():
                     verb = line[:4].upper()
                     if verb in (b"EHLO", b"HELO"):
                         self.wfile.write(b"250 sink\r\n")
                     elif verb in (b"MAIL", b"RCPT", b"RSET", b"NOOP"):
+                        if verb == b"RCPT":
+                            rcpts.append(line.decode().split(":", 1)[1].strip().strip("<>"))
+                        elif verb in (b"MAIL", b"RSET"):
+                            rcpts = []
                         self.wfile.write(b"250 OK\r\n")
                     elif verb == b"DATA":
                         if sink.stall and sink.stall_at == "transfer":
@@ -43,7 +50,7 @@ class Sink:
                         body = b""
                         while (chunk := self.rfile.readline()) not in (b".\r\n", b""):
                             body += chunk
-                        self.wfile.write(sink._answer(body))
+                        self.wfile.write(sink._answer(body, rcpts))
                     elif verb == b"QUIT":
                         self.wfile.write(b"221 bye\r\n")
                         return
@@ -55,7 +62,7 @@ class Sink:
         self.port = self.server.server_address[1]
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
-    def _answer(self, body: bytes) -> bytes:
+    def _answer(self, body: bytes, rcpts: list[str] | None = None) -> bytes:
         with self.lock:
             if self.refuse_next:
                 self.refuse_next -= 1
@@ -65,6 +72,7 @@ class Sink:
         match = re.search(rb"X-OctoAcme-Notice: (\S+)", body)
         message_id = re.search(rb"Message-ID: (\S+)", body, re.I)
         with self.lock:
+            self.envelopes.append((list(rcpts or []), body))
             self.delivered[match.group(1).decode() if match else "?"] += 1
             self.message_ids[match.group(1).decode() if match else "?"].add(
                 message_id.group(1).decode() if message_id else "?"

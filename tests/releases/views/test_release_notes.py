@@ -71,3 +71,16 @@ def test_html_typed_into_fields_is_carried_as_typed_in_a_download(client, team, 
     export = client.get(url(release))
     assert export["Content-Disposition"].startswith("attachment")
     assert HTML_TYPED in export.content.decode()
+
+
+def test_a_script_link_in_the_notes_is_inert_in_the_download(client, team, build):
+    # Whatever renders the file next (a wiki, a Git host, a Markdown viewer), the link goes
+    # nowhere; the rest of what the author typed is unchanged.
+    release = build.create(
+        summary="See [the plan](javascript:alert(1)) and [docs](https://example.com/plan).",
+        known_issues="![pixel](data:text/html,<script>alert(1)</script>)",
+    )
+    client.force_login(team[QA])
+    text = client.get(url(release)).content.decode()
+    assert "See [the plan](#javascript:alert(1)) and [docs](https://example.com/plan)." in text
+    assert "![pixel](#data:text/html,<script>alert(1)</script>)" in text
