@@ -10,7 +10,8 @@ from .gates import (
     gates_opened,
     qa_decision_reset,
 )
-from .incidents import incident_opened, rollback_recorded
+from .handoffs import handoff_sent
+from .incidents import incident_opened, incident_resolved, rollback_recorded
 from .releases import (
     downgrade_deployed,
     release_approved,
@@ -27,7 +28,9 @@ __all__ = [
     "gate_link",
     "gate_unapproved",
     "gates_opened",
+    "handoff_sent",
     "incident_opened",
+    "incident_resolved",
     "oncall",
     "qa_decision_reset",
     "release_approved",

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from signoffs import services as gate_services
 
-from .. import audit, lifecycle, permissions
+from .. import audit, lifecycle, notices, permissions
 from ..locks import lock_child
 from ..models import (
     Handoff,
@@ -54,7 +54,7 @@ def handoff_send(
     # A new decision needs a new acknowledgement.
     handoff.acknowledged_by = handoff.acknowledged_at = None
     handoff.save()
-    audit.record(
+    event = audit.record(
         release=release,
         actor=actor,
         verb="handoff.sent",
@@ -63,6 +63,8 @@ def handoff_send(
         to_state=decision or HandoffState.SENT,
         comment=notes,
     )
+    handoff.release = release
+    notices.handoff_sent(handoff, event)
     if t.is_gate:
         # "proceed" may complete what the final gate waits for; "hold" withdraws it.
         gate_services.sync_final_gate(release, actor=actor, now=handoff.sent_at)

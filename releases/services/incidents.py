@@ -115,7 +115,7 @@ def incident_resolve(
         timezone.now(),
     )
     incident.save()
-    audit.record(
+    event = audit.record(
         release=release,
         actor=actor,
         verb="incident.resolved",
@@ -124,6 +124,8 @@ def incident_resolve(
         to_state=IncidentState.RESOLVED,
         comment=f"Root cause: {incident.root_cause}\nAction items: {incident.action_items}",
     )
+    incident.release = release
+    notices.incident_resolved(incident, event)
     return incident
 
 

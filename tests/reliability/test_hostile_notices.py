@@ -75,6 +75,8 @@ KINDS = {
     "reminder_digest",
     "escalation",
     "release_cancelled",
+    "handoff_sent",
+    "incident_resolved",
 }
 
 
@@ -186,6 +188,12 @@ def run_every_kind_of_notice(crew: Crew) -> None:
     Incident.objects.filter(pk=incident.pk).update(title=hostile(200))  # stored before the check
     services.incident_record_rollback(  # rollback_recorded
         incident_id=incident.pk, actor=t[DEVOPS], comment=hostile(5000)
+    )
+    services.incident_resolve(  # incident_resolved (handoff_sent: QA's proceed, sent above)
+        incident_id=incident.pk,
+        actor=t[DEVOPS],
+        root_cause=hostile(20000),
+        action_items=hostile(20000),
     )
     later = timezone.now() + timedelta(hours=49)
     reminders.run_follow_ups(now=later)  # post_release_duties, feedback_overdue
