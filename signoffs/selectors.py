@@ -11,15 +11,15 @@ from . import permissions
 from .models import GateState, SignOff
 
 FINAL_GATE = RoleKey.PROJECT_MANAGER
+# QA's hand-off counts as "proceed" once sent with that decision (acknowledged or not).
+PROCEED = {
+    "state__in": (HandoffState.SENT, HandoffState.ACKNOWLEDGED),
+    "decision": HandoffDecision.PROCEED,
+}
 
 
 def qa_says_proceed(release: Release) -> bool:
-    return Handoff.objects.filter(
-        release=release,
-        template__is_gate=True,
-        state__in=[HandoffState.SENT, HandoffState.ACKNOWLEDGED],
-        decision=HandoffDecision.PROCEED,
-    ).exists()
+    return Handoff.objects.filter(release=release, template__is_gate=True, **PROCEED).exists()
 
 
 def role_gates(release: Release) -> list[SignOff]:
@@ -55,7 +55,7 @@ def gate_decisions(
         if handoffs is None:
             qa_proceed = qa_says_proceed(release)
         else:
-            qa_proceed = any(_says_proceed(h) for h in handoffs)
+            qa_proceed = any(says_proceed(h) for h in handoffs)
     return lifecycle.gate_actions(
         gate,
         stage=release.stage,
@@ -65,9 +65,10 @@ def gate_decisions(
     )
 
 
-def _says_proceed(handoff: Handoff) -> bool:
+def says_proceed(handoff: Handoff) -> bool:
+    """`qa_says_proceed` for a hand-off already loaded (the same rule, no query)."""
     return (
         handoff.template.is_gate
-        and handoff.state in (HandoffState.SENT, HandoffState.ACKNOWLEDGED)
-        and handoff.decision == HandoffDecision.PROCEED
+        and handoff.state in PROCEED["state__in"]
+        and handoff.decision == PROCEED["decision"]
     )

@@ -106,7 +106,7 @@ def blockers(release: Release, gates: list[GateView]) -> list[str]:
         if g.gate.state == GateState.REJECTED
     ]
     qa = next((g for g in gates if g.gate.role.key == RoleKey.QA_LEAD), None)
-    qa_name = display_name(qa.holder if qa else None, "nobody holds it")
+    qa_name = _who(qa.holder if qa else None)
     handoffs = getattr(release, "gate_handoffs", [])
     proceed = False
     for h in handoffs:

@@ -5,8 +5,8 @@ everywhere, so concurrent actions queue rather than deadlock), refuses what the 
 allow, and writes its audit events in the same transaction.
 """
 
+from ..selectors import FINAL_GATE
 from .decisions import MAX_COMMENT, gate_approve, gate_reject, gate_revoke
-from .state import FINAL_GATE
 from .sync import final_gate_may_open, mark_stale, open_gates, reassigned, sync_final_gate
 
 __all__ = [

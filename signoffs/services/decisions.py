@@ -14,7 +14,8 @@ from releases.text import clean_field
 
 from .. import selectors
 from ..models import GateState, SignOff
-from .state import FINAL_GATE, _set_state
+from ..selectors import FINAL_GATE
+from .state import _set_state
 from .sync import _after_change, _sync_checklist
 
 MAX_COMMENT = 5000

@@ -8,11 +8,9 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from octoacme.names import display_name
 from releases import audit
-from releases.models import AuditEvent, RoleAssignment, RoleKey
+from releases.models import AuditEvent, RoleAssignment
 
 from ..models import GateState, SignOff
-
-FINAL_GATE = RoleKey.PROJECT_MANAGER
 
 
 def _set_state(

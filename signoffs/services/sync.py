@@ -24,7 +24,8 @@ from releases.models import (
 
 from .. import selectors
 from ..models import GateState, SignOff
-from .state import FINAL_GATE, _set_state
+from ..selectors import FINAL_GATE
+from .state import _set_state
 
 
 def _sync_checklist(release: Release, gates: list[SignOff] | None = None) -> None:
