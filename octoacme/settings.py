@@ -216,6 +216,28 @@ ONCALL_EMAILS = env.list("ONCALL_EMAILS", default=["oncall@example.com"])
 SIGNOFF_REMINDER_INTERVAL = _duration(env.str("SIGNOFF_REMINDER_INTERVAL", default="24h"))
 SIGNOFF_REMINDER_ESCALATE_AFTER = env.int("SIGNOFF_REMINDER_ESCALATE_AFTER", default=2)
 SIGNOFF_ESCALATE_WINDOW = _duration(env.str("SIGNOFF_ESCALATE_WINDOW", default="24h"))
+# Each hand-off's due and overdue times, as hours after its phase starts (staging for the QA
+# Lead's, the production deploy for the others), from the guide's timing. Due: its sender is
+# reminded (its receiver, once sent and not yet acknowledged); overdue: escalated to the
+# Project Manager. Override one with HANDOFF_DUE_<KEY>=due,overdue (e.g.
+# HANDOFF_DUE_PROJECT_MANAGER_TO_CSM=0,2).
+HANDOFF_DUE: dict[str, tuple[int, int]] = {
+    # "Pre-deployment gate": before the Project Manager's confirmation, which waits for it.
+    "qa-to-devops": (24, 48),
+    # "Post-deployment": within a few hours of the deploy.
+    "devops-to-project-manager": (2, 4),
+    # "Immediately after production deployment": within the hour.
+    "project-manager-to-csm": (0, 1),
+    # "24-48 hours post-release".
+    "csm-to-product-manager": (24, 48),
+}
+for _key in HANDOFF_DUE:
+    _hours = env.list("HANDOFF_DUE_" + _key.upper().replace("-", "_"), cast=int, default=[])
+    if _hours:
+        HANDOFF_DUE[_key] = (_hours[0], _hours[-1])
+# An incident's action item is in its owner's reminder on its due date and escalated to the
+# Project Manager once it is this late.
+ACTION_ITEM_ESCALATE_AFTER = _duration(env.str("ACTION_ITEM_ESCALATE_AFTER", default="24h"))
 # Delivery retries with exponential backoff, then the notice is marked failed for an admin.
 NOTIFICATION_MAX_TRIES = env.int("NOTIFICATION_MAX_TRIES", default=8)
 NOTIFICATION_RETRY_BASE = _duration(env.str("NOTIFICATION_RETRY_BASE", default="60s"))
@@ -256,6 +278,7 @@ CELERY_BEAT_SCHEDULE = {
     "deliver-notifications": {"task": "notifications.tasks.deliver_due", "schedule": 30.0},
     "send-reminders": {"task": "releases.tasks.send_reminders", "schedule": 60.0},
     "run-follow-ups": {"task": "releases.tasks.run_follow_ups", "schedule": 120.0},
+    "chase": {"task": "releases.tasks.chase", "schedule": 60.0},
 }
 
 LANGUAGE_CODE = "en-us"

@@ -2,7 +2,9 @@
 
 A card depends only on its release's rows, and every change to them goes through a service
 that writes an audit event and bumps `Release.revision`. So the key (id, revision) can never
-name stale content, whichever process cached it; nothing has to be invalidated.
+name stale content, whichever process cached it; nothing has to be invalidated. The one thing
+a card shows that changes with time alone, how many hand-offs are overdue, is part of the key
+too (`selectors.dashboard` reads it with the page).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from . import selectors
 TEMPLATE = "releases/_release_card.html"
 
 
-def render(entries: list[tuple[int, int]]) -> list[SafeString]:
-    """The cards of these (id, revision) pairs, in order, rendering only those not cached."""
+def render(entries: list[tuple[int, ...]]) -> list[SafeString]:
+    """The cards of these (id, revision, ...) entries, in order, rendering only those not
+    cached; every part of an entry is part of its key."""
     cache = caches["fragments"]
-    keys = {pk: f"card:{pk}:{revision}" for pk, revision in entries}
+    keys = {entry[0]: "card:" + ":".join(map(str, entry)) for entry in entries}
     found: dict[str, SafeString] = cache.get_many(keys.values())
     missing = [pk for pk, key in keys.items() if key not in found]
     if missing:

@@ -102,17 +102,45 @@ class NotApplicableForm(forms.Form):
     )
 
 
+class EvidenceForm(forms.Form):
+    """A tick, with the links that back it where the item takes them (the service decides)."""
+
+    evidence = forms.CharField(
+        max_length=5000,
+        required=False,
+        label="Evidence links (one a line)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class CommentForm(forms.Form):
     comment = forms.CharField(
         max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
+class DutyDoneForm(forms.Form):
+    note = forms.CharField(
+        max_length=5000,
+        required=False,
+        label="Note (optional)",
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
 class HandoffSendForm(forms.Form):
     notes = forms.CharField(max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
     links = forms.CharField(max_length=5000, required=False)
+
+
+class HandoffAnswerForm(forms.Form):
+    """The receiver's answer: for the QA Lead's hand-off, "proceed" or "hold" with a note."""
+
     decision = forms.ChoiceField(
         choices=[("", "—"), *HandoffDecision.choices], required=False, widget=forms.RadioSelect
+    )
+    response = forms.CharField(
+        label="Note", max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
 
@@ -124,9 +152,48 @@ class IncidentForm(forms.Form):
     )
 
 
+class FailedDeployForm(forms.Form):
+    what_failed = forms.CharField(
+        label="What failed", max_length=20000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    severity = forms.ChoiceField(choices=Severity.choices)
+
+
+class MitigateForm(forms.Form):
+    mitigation = forms.CharField(
+        label="Mitigation", max_length=20000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class FixForwardForm(forms.Form):
+    name = forms.CharField(
+        label="Patch release name", max_length=120, validators=[OneLine("The name")]
+    )
+    version = forms.CharField(max_length=32, validators=[OneLine("The version")])
+    summary = forms.CharField(
+        max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
 class ResolveForm(forms.Form):
     root_cause = forms.CharField(max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
-    action_items = forms.CharField(max_length=20000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ActionItemForm(forms.Form):
+    text = forms.CharField(
+        label="Action item", max_length=300, validators=[OneLine("The action item")]
+    )
+    # The services check that the owner is an active user; the page offers only those.
+    owner_id = forms.IntegerField(
+        label="Owner", error_messages={"required": "Choose who owns this action item."}
+    )
+    due_on = forms.DateField(label="Due date", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class ActionItemDoneForm(forms.Form):
+    note = forms.CharField(
+        max_length=5000, required=False, label="Note (optional)", widget=forms.TextInput
+    )
 
 
 class DashboardFilterForm(forms.Form):

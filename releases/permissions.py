@@ -23,9 +23,12 @@ ACTION_ROLES: dict[str, tuple[str, ...]] = {
     "deploy": (RoleKey.DEVOPS_ENGINEER,),
     "close": (RoleKey.PROJECT_MANAGER,),
     "cancel": (RoleKey.PRODUCT_MANAGER, RoleKey.PROJECT_MANAGER),
+    "record_failed_deploy": (RoleKey.DEVOPS_ENGINEER,),
     "open_incident": ALL_ROLES,
     "roll_back": (RoleKey.DEVOPS_ENGINEER,),
     "resolve_incident": (RoleKey.DEVOPS_ENGINEER, RoleKey.PROJECT_MANAGER),
+    # A patch release is created by someone who may create releases and runs this one.
+    "fix_forward": (RoleKey.DEVOPS_ENGINEER, RoleKey.PRODUCT_MANAGER, RoleKey.PROJECT_MANAGER),
 }
 # Admins run the team: they may edit a release's fields, never decide its stage for a role.
 ADMIN_ACTIONS = frozenset({"edit"})

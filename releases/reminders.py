@@ -24,6 +24,8 @@ from signoffs.models import GateState, SignOff
 
 from . import notices
 from .models import (
+    DutyPhase,
+    DutyState,
     FollowUp,
     FollowUpKind,
     HandoffState,
@@ -261,14 +263,22 @@ def _act(follow_up: FollowUp) -> int:
     )
     link = notices.release_link(release, "handoffs")
     if follow_up.kind == FollowUpKind.POST_RELEASE_DUTIES:
+        # Only what is still to do: a post-release duty already marked done is not asked again.
+        still_open = {
+            d.role_id: d
+            for d in release.duties.filter(phase=DutyPhase.POST_RELEASE, state=DutyState.OPEN)
+        }
         sent = 0
         for a in release.assignments.select_related("role", "holder", "backup"):
+            duty = still_open.get(a.role_id)
             ask = ""
             if a.role.key == RoleKey.CUSTOMER_SUCCESS_MANAGER and feedback.state == "pending":
                 ask = (
                     "Please hand off early customer feedback and adoption metrics to the "
                     "Product Manager, within 48 hours of the release."
                 )
+            if duty is None and not ask:
+                continue
             sent += notify(
                 key=f"followup:{follow_up.pk}:{a.role.key}",
                 kind="post_release_duties",
@@ -276,10 +286,10 @@ def _act(follow_up: FollowUp) -> int:
                 subject=f"{release}, one day on: your post-release duties",
                 release_id=release.pk,
                 context={
-                    "headline": f"{release} has been in production for a day. "
-                    f"As {a.role.name}: {a.role.post_release_duty}.",
+                    "headline": f"{release} has been in production for a day."
+                    + (f" As {a.role.name}: {duty.text}." if duty else ""),
                     "body": ask,
-                    "link": link,
+                    "link": notices.release_link(release, "duties") if duty else link,
                     "link_text": "Open the release",
                 },
             )

@@ -12,9 +12,11 @@ from celery import shared_task
 
 @shared_task
 def send_reminders() -> dict[str, int]:
+    """Gate digests and escalations, then incident action items that are due or overdue."""
+    from .chase.action_items import remind_action_items
     from .reminders import send_reminders
 
-    return send_reminders()
+    return {**send_reminders(), **remind_action_items()}
 
 
 @shared_task
@@ -22,3 +24,11 @@ def run_follow_ups() -> dict[str, int]:
     from .reminders import run_follow_ups
 
     return run_follow_ups()
+
+
+@shared_task
+def chase() -> dict[str, int]:
+    """Hand-offs past their due or overdue time."""
+    from .chase.handoffs import chase_handoffs
+
+    return chase_handoffs()

@@ -11,9 +11,10 @@ from . import permissions
 from .models import GateState, SignOff
 
 FINAL_GATE = RoleKey.PROJECT_MANAGER
-# QA's hand-off counts as "proceed" once sent with that decision (acknowledged or not).
+# The QA Lead -> DevOps hand-off says "proceed" once its receiver, the DevOps Engineer, has
+# answered it so (a new hand-off from the QA Lead withdraws that answer).
 PROCEED = {
-    "state__in": (HandoffState.SENT, HandoffState.ACKNOWLEDGED),
+    "state__in": (HandoffState.ACKNOWLEDGED,),
     "decision": HandoffDecision.PROCEED,
 }
 

@@ -36,6 +36,13 @@ class Team:
         return self.holders[key]
 
 
+# The links the CI and acceptance items are ticked with.
+EVIDENCE = {
+    "ci-security": "https://ci.example.com/runs/42",
+    "acceptance-criteria": "https://git.example.com/acme/app/pulls?q=is%3Amerged",
+}
+
+
 def gate(release: Release, key: str) -> SignOff:
     return SignOff.objects.select_related("role").get(release=release, role__key=key)
 
@@ -53,8 +60,11 @@ class Builder:
             "name": f"Release {self._n}",
             "release_type": "minor",
             "version": services_suggest(fields.get("release_type", "minor")),
+            # The fields the pre-release ticks need (their evidence).
             "summary": "Summary",
+            "notable_changes": "- A change.",
             "rollback_plan": "Redeploy previous.",
+            "smoke_test_plan": "Sign in; open the dashboard.",
         }
         defaults.update(fields)
         return services.release_create(actor=self.team[RoleKey.PROJECT_MANAGER], **defaults)
@@ -63,7 +73,11 @@ class Builder:
         for item in release.checklist.filter(template__group="pre_release").select_related(
             "template__owner"
         ):
-            services.checklist_complete(item_id=item.pk, actor=self.team[item.template.owner.key])
+            services.checklist_complete(
+                item_id=item.pk,
+                actor=self.team[item.template.owner.key],
+                evidence=EVIDENCE.get(item.template.key, ""),
+            )
         return release
 
     def staging(self, **fields: Any) -> Release:
@@ -74,12 +88,16 @@ class Builder:
         return refresh(release)
 
     def proceed(self, release: Release, decision: str = HandoffDecision.PROCEED) -> None:
+        """The QA Lead hands off test results; the DevOps Engineer answers `decision`."""
         handoff = release.handoffs.get(template__key="qa-to-devops")
         services.handoff_send(
+            handoff_id=handoff.pk, actor=self.team[RoleKey.QA_LEAD], notes="All tests pass."
+        )
+        services.handoff_acknowledge(
             handoff_id=handoff.pk,
-            actor=self.team[RoleKey.QA_LEAD],
-            notes="All tests pass.",
+            actor=self.team[RoleKey.DEVOPS_ENGINEER],
             decision=decision,
+            response="Known issue in the import job." if decision == HandoffDecision.HOLD else "",
         )
 
     def approve(self, release: Release, *keys: str) -> None:
@@ -87,7 +105,7 @@ class Builder:
             gate_services.gate_approve(gate_id=gate(release, key).pk, actor=self.team[key])
 
     def held(self, **fields: Any) -> Release:
-        """In staging, approved by the QA Lead, whose hand-off to DevOps says hold."""
+        """In staging, approved by the QA Lead; the DevOps Engineer put a hold on."""
         release = self.staging(**fields)
         self.approve(release, RoleKey.QA_LEAD)
         self.proceed(release, decision=HandoffDecision.HOLD)
@@ -111,7 +129,13 @@ class Builder:
             services.checklist_mark_not_applicable(
                 item_id=item.pk, actor=self.team[item.template.owner.key], reason="Not needed."
             )
+        self.final_decision(release)
         return release
+
+    def final_decision(self, release: Release) -> None:
+        """The Product Manager records the final release decision the deploy waits for."""
+        duty = release.duties.get(role__key=RoleKey.PRODUCT_MANAGER, phase="release_day")
+        services.duty_done(duty_id=duty.pk, actor=self.team[RoleKey.PRODUCT_MANAGER])
 
     def deployed(self, **fields: Any) -> Release:
         release = self.ready_to_deploy(**fields)
@@ -136,6 +160,8 @@ class Builder:
             services.handoff_acknowledge(
                 handoff_id=handoff.pk, actor=self.team[handoff.template.to_role.key]
             )
+        for duty in release.duties.filter(state="open").exclude(phase="pre_release"):
+            services.duty_done(duty_id=duty.pk, actor=self.team[duty.role.key], note="Done.")
         return release
 
     def closed(self, **fields: Any) -> Release:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from django.test import Client
 from django.urls import URLPattern, reverse
+from django.utils import timezone
 
 from releases import services
 from releases.models import RoleKey
@@ -41,7 +42,16 @@ def _objects(build: Builder, team: Team) -> dict[str, Any]:
     build.closed(version="1.0.0", release_type="major")
     release = build.deployed(version="1.1.0", release_type="minor")
     incident = services.incident_open(release_id=release.pk, actor=team[QA], title="Errors")
+    action_item = services.action_item_add(
+        incident_id=incident.pk,
+        actor=team[PM],
+        text="Add an alert",
+        owner_id=team[QA].pk,
+        due_on=timezone.localdate(),
+    )
     return {
+        "action_item": action_item,
+        "duty": release.duties.first(),
         "draft": build.create(),
         "release": release,
         "item": release.checklist.first(),
@@ -66,6 +76,14 @@ PAGES: dict[str, Callable[[dict[str, Any]], list[Any]]] = {
     "handoff-ack": lambda o: [o["handoff"].pk],
     "incident-rollback": lambda o: [o["incident"].pk],
     "incident-resolve": lambda o: [o["incident"].pk],
+    "incident-mitigate": lambda o: [o["incident"].pk],
+    "incident-fix-forward": lambda o: [o["incident"].pk],
+    "incident-close-review": lambda o: [o["incident"].pk],
+    "release-failed-deploy": lambda o: [o["release"].pk],
+    "action-item-add": lambda o: [o["incident"].pk],
+    "action-item-done": lambda o: [o["action_item"].pk],
+    "action-item-defer": lambda o: [o["action_item"].pk],
+    "duty-done": lambda o: [o["duty"].pk],
     "gate-detail": lambda o: [o["gate"].pk],
     "gate-decide": lambda o: [o["gate"].pk, "approve"],
 }

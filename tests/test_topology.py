@@ -28,7 +28,7 @@ from releases.models import Release, RoleKey
 from signoffs import services as gate_services
 from signoffs.models import SignOff
 
-from .builders import celery_broker
+from .builders import EVIDENCE, celery_broker
 from .processes import ROOT, free_port, run_database_url, start, start_worker, stop, wait_for
 
 pytestmark = [
@@ -157,18 +157,29 @@ def test_sign_in_and_approve_over_http_and_the_notice_is_delivered(stack):
     users = {u.username: u for u in get_user_model().objects.all()}
     pm = users[RoleKey.PROJECT_MANAGER]
     release = services.release_create(
-        actor=pm, name="Topology", version="9.0.0", release_type="major"
+        actor=pm,
+        name="Topology",
+        version="9.0.0",
+        release_type="major",
+        # What the pre-release ticks need filled in.
+        summary="Topology check.",
+        notable_changes="- Nothing new.",
+        rollback_plan="Redeploy the previous image.",
+        smoke_test_plan="Sign in.",
     )
     for item in release.checklist.filter(template__group="pre_release").select_related(
         "template__owner"
     ):
-        services.checklist_complete(item_id=item.pk, actor=users[item.template.owner.key])
+        services.checklist_complete(
+            item_id=item.pk,
+            actor=users[item.template.owner.key],
+            evidence=EVIDENCE.get(item.template.key, ""),
+        )
     services.release_move_to_staging(release_id=release.pk, actor=users[RoleKey.DEVOPS_ENGINEER])
-    services.handoff_send(
-        handoff_id=release.handoffs.get(template__key="qa-to-devops").pk,
-        actor=users[RoleKey.QA_LEAD],
-        notes="Green",
-        decision="proceed",
+    qa_handoff = release.handoffs.get(template__key="qa-to-devops").pk
+    services.handoff_send(handoff_id=qa_handoff, actor=users[RoleKey.QA_LEAD], notes="Green")
+    services.handoff_acknowledge(
+        handoff_id=qa_handoff, actor=users[RoleKey.DEVOPS_ENGINEER], decision="proceed"
     )
     for key in (
         RoleKey.QA_LEAD,

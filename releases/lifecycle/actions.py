@@ -18,19 +18,28 @@ from octoacme.errors import Refused
 
 from .. import permissions
 from ..models import (
+    ActionItem,
+    ActionItemState,
     ChecklistItem,
     ChecklistKind,
     ChecklistState,
+    Duty,
+    DutyPhase,
+    DutyState,
     Handoff,
     HandoffState,
     Incident,
     IncidentState,
     Release,
     RoleKey,
+    Stage,
 )
+from . import evidence
 from .moves import stage_reason
 from .tables import (
     ACKNOWLEDGE_PHASE_STAGES,
+    DUTY_PHASE_STAGES,
+    FINAL_DECISION_STAGES,
     HANDOFF_PHASE_STAGES,
     PHASE_STAGES,
     RELEASE_ACTIONS,
@@ -92,6 +101,15 @@ def release_action(user: Any, release: Release, action: str, held: Iterable[str]
         return no(
             f"{release} is no longer in production: {release.superseded_by} replaced it. "
             "Only the release in production can be rolled back."
+        )
+    if (
+        action == "open_incident"
+        and release.stage == Stage.APPROVED
+        and release.deploy_failed_at is None
+    ):
+        return no(
+            "An approved release has an incident only once a production deploy of it failed; "
+            "record the failed deploy instead."
         )
     return YES
 
@@ -159,8 +177,12 @@ def gate_actions(
 _ITEM_VERBS = {"done": "tick", "not_applicable": "mark not applicable", "reopen": "reopen"}
 
 
-def item_action(item: ChecklistItem, action: str, *, stage: str, held: Iterable[str]) -> Verdict:
-    """done, not_applicable or reopen, for the item's owner in the item's phase."""
+def item_action(
+    item: ChecklistItem, action: str, *, release: Release, held: Iterable[str]
+) -> Verdict:
+    """done, not_applicable or reopen, for the item's owner in the item's phase. An item tied
+    to release fields (`tables.ITEM_FIELDS`) is ticked only once they are filled in; it may
+    still be marked not applicable."""
     t = item.template
     verb = _ITEM_VERBS[action]
     if t.owner.key not in set(held):
@@ -170,6 +192,7 @@ def item_action(item: ChecklistItem, action: str, *, stage: str, held: Iterable[
             "its sign-off gate" if t.kind == ChecklistKind.GATE else "the lifecycle step it names"
         )
         return no(f"“{t.text}” ticks itself from {source}; nobody ticks it by hand.")
+    missing = evidence.missing_fields(item, release) if action == "done" else []
     state_reason = {
         "done": f"“{t.text}” is already done." if item.state == ChecklistState.DONE else "",
         "not_applicable": ""
@@ -177,19 +200,33 @@ def item_action(item: ChecklistItem, action: str, *, stage: str, held: Iterable[
         else f"“{t.text}” is required by the guide; it cannot be skipped.",
         "reopen": f"“{t.text}” is already open." if item.state == ChecklistState.OPEN else "",
     }[action]
-    return first_no(stage_reason(PHASE_STAGES[t.phase], stage, f"{verb} “{t.text}”"), state_reason)
+    return first_no(
+        stage_reason(PHASE_STAGES[t.phase], release.stage, f"{verb} “{t.text}”"),
+        state_reason,
+        # Said in words the edit form uses, so the person finds the field to fill in.
+        f"Fill in {' and '.join(m.label for m in missing)} on the release before ticking "
+        f"“{t.text}”."
+        if missing
+        else "",
+    )
 
 
-def item_actions(item: ChecklistItem, *, stage: str, held: Iterable[str]) -> dict[str, Verdict]:
+def item_actions(
+    item: ChecklistItem, *, release: Release, held: Iterable[str]
+) -> dict[str, Verdict]:
     held = set(held)
-    return {a: item_action(item, a, stage=stage, held=held) for a in _ITEM_VERBS}
+    return {a: item_action(item, a, release=release, held=held) for a in _ITEM_VERBS}
 
 
 # --- Hand-offs ---------------------------------------------------------------------------------
 
 
-def handoff_actions(handoff: Handoff, *, stage: str, held: Iterable[str]) -> dict[str, Verdict]:
-    """send (the sending role; the QA gate hand-off may send a new decision) and acknowledge."""
+def handoff_actions(
+    handoff: Handoff, *, stage: str, held: Iterable[str], user_id: int | None
+) -> dict[str, Verdict]:
+    """send (the sending role) and acknowledge (the receiving role, recording the expected
+    action; for the QA Lead's hand-off, the DevOps Engineer's "proceed" or "hold", which they
+    may change until the deploy: put a hold on, lift it)."""
     t, held = handoff.template, set(held)
     if t.from_role.key not in held:
         send = forbid(f"Only the {t.from_role.name} of this release may send this hand-off.")
@@ -200,39 +237,128 @@ def handoff_actions(handoff: Handoff, *, stage: str, held: Iterable[str]) -> dic
             if not t.is_gate and handoff.state != HandoffState.PENDING
             else "",
         )
+    verb = "record proceed or hold on" if t.is_gate else "acknowledge"
+    answerable = (
+        (HandoffState.SENT, HandoffState.ACKNOWLEDGED) if t.is_gate else (HandoffState.SENT,)
+    )
     if t.to_role.key not in held:
-        acknowledge = forbid(
-            f"Only the {t.to_role.name} of this release may acknowledge this hand-off."
-        )
+        acknowledge = forbid(f"Only the {t.to_role.name} of this release may {verb} this hand-off.")
     else:
         acknowledge = first_no(
-            stage_reason(ACKNOWLEDGE_PHASE_STAGES[t.phase], stage, f"acknowledge the {t} hand-off"),
+            stage_reason(ACKNOWLEDGE_PHASE_STAGES[t.phase], stage, f"{verb} the {t} hand-off"),
             ""
-            if handoff.state == HandoffState.SENT
+            if handoff.state in answerable
             else f"The {t} hand-off is {handoff.get_state_display().lower()}; "
-            "only a sent hand-off can be acknowledged.",
+            f"only a sent hand-off can be {'answered' if t.is_gate else 'acknowledged'}.",
+            # Someone holding both roles would otherwise confirm their own hand-off.
+            f"You sent the {t} hand-off; its receiver, another {t.to_role.name}, answers it."
+            if user_id is not None and handoff.sent_by_id == user_id
+            else "",
         )
     return {"send": send, "acknowledge": acknowledge}
+
+
+# --- Duties ------------------------------------------------------------------------------------
+
+
+def duty_actions(duty: Duty, *, stage: str, held: Iterable[str]) -> dict[str, Verdict]:
+    """done: the role's holder or backup, in the duty's phase."""
+    role = duty.role
+    if role.key not in set(held):
+        return {"done": forbid(f"Only the {role.name} of this release may do “{duty.text}”.")}
+    if duty.state == DutyState.DONE:
+        return {"done": no(f"“{duty.text}” is already done.")}
+    if duty.phase == DutyPhase.PRE_RELEASE:
+        return {"done": no(f"“{duty.text}” is confirmed by approving the {role.name} gate.")}
+    final = duty.phase == DutyPhase.RELEASE_DAY and role.key == RoleKey.PRODUCT_MANAGER
+    stages = FINAL_DECISION_STAGES if final else DUTY_PHASE_STAGES[duty.phase]
+    label = "record the final release decision" if final else f"mark “{duty.text}” done"
+    return {"done": first_no(stage_reason(stages, stage, label))}
 
 
 # --- Incidents ---------------------------------------------------------------------------------
 
 
 def incident_actions(
-    incident: Incident, release_verdicts: dict[str, Verdict]
+    incident: Incident,
+    release_verdicts: dict[str, Verdict],
+    *,
+    open_items: int = 0,
+    has_known_good: bool = True,
 ) -> dict[str, Verdict]:
-    """roll_back and resolve: the release-level verdict, then the incident's own state."""
+    """The playbook's steps on one incident: the release-level verdict (who, which stage),
+    then the incident's own state. `open_items`: its action items neither done nor deferred;
+    `has_known_good`: whether an earlier release reached production and was not rolled back
+    (the first release has nothing to roll back to: it is mitigated or fixed forward)."""
     resolved = incident.state != IncidentState.OPEN
+    was_resolved = "This incident is already resolved." if resolved else ""
     roll_back = release_verdicts["roll_back"]
     if roll_back:
         roll_back = first_no(
             "This incident is resolved; open a new one to roll back." if resolved else "",
             "This incident already led to a rollback." if incident.rolled_back_to_id else "",
+            ""
+            if has_known_good
+            else "There is no earlier release that reached production and was not rolled "
+            "back, so there is nothing known-good to roll back to. Record a mitigation, or "
+            "fix forward with a patch release.",
         )
-    resolve = release_verdicts["resolve_incident"]
-    if resolve:
-        resolve = first_no("This incident is already resolved." if resolved else "")
-    return {"roll_back": roll_back, "resolve": resolve}
+    work = release_verdicts["resolve_incident"]
+    restored = (
+        incident.rolled_back_at or incident.mitigated_at or getattr(incident, "fix_deployed", False)
+    )
+    fix_forward = release_verdicts["fix_forward"]
+    if fix_forward:
+        fix_forward = first_no(
+            was_resolved,
+            "A patch release was already created from this incident."
+            if incident.fixed_forward_at
+            else "",
+        )
+    review = first_no(
+        "" if resolved else "Resolve the incident first; its review closes after that.",
+        "The review is already closed." if incident.review_closed_at else "",
+        f"{open_items} action item(s) are neither done nor deferred." if open_items else "",
+    )
+    return {
+        "roll_back": roll_back,
+        "fix_forward": fix_forward,
+        "mitigate": work
+        and first_no(
+            was_resolved, "Mitigation is already recorded." if incident.mitigated_at else ""
+        ),
+        "resolve": work
+        and first_no(
+            was_resolved,
+            ""
+            if restored
+            else "Restore service first: record a rollback, a mitigation, or deploy the "
+            "fix-forward patch.",
+        ),
+        "add_item": work and first_no("The review is closed." if incident.review_closed_at else ""),
+        "close_review": work and review,
+    }
+
+
+# --- Action items ------------------------------------------------------------------------------
+
+
+def action_item_actions(
+    item: ActionItem, *, user_id: int | None, may_triage: Verdict
+) -> dict[str, Verdict]:
+    """done and defer: the item's owner, or whoever may work on the incident (DevOps, PM)."""
+    if user_id != item.owner_id and not may_triage:
+        refusal = forbid(
+            "Only the owner of this action item, or the DevOps Engineer or Project Manager of "
+            "the release, may close it."
+        )
+        return {"done": refusal, "defer": refusal}
+    closed = (
+        f"“{item.text}” is already {item.get_state_display().lower()}."
+        if item.state != ActionItemState.OPEN
+        else ""
+    )
+    return {"done": first_no(closed), "defer": first_no(closed)}
 
 
 def require_release_action(user: Any, release: Release, action: str) -> None:

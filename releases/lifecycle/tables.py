@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.db import models
 
-from ..models import ChecklistPhase, Stage
+from ..models import ChecklistPhase, DutyPhase, Stage
 
 
 class GateState(models.TextChoices):
@@ -57,9 +57,15 @@ SIGNING_STAGES = frozenset({Stage.STAGING})
 REVOKING_STAGES = frozenset({Stage.STAGING, Stage.APPROVED})
 # Stages in which role assignments may change (not after the release is finished).
 ASSIGNABLE_STAGES = frozenset({Stage.PLANNING, Stage.STAGING, Stage.APPROVED, Stage.DEPLOYED})
-INCIDENT_STAGES = frozenset({Stage.DEPLOYED})
-# An incident is triaged (root cause, action items) on the release it hit, rolled back or not.
-RESOLVE_STAGES = frozenset({Stage.DEPLOYED, Stage.ROLLED_BACK})
+# A failed deploy is recorded on an approved release (the attempt did not go through) or a
+# deployed one (it went through and broke).
+FAILED_DEPLOY_STAGES = frozenset({Stage.APPROVED, Stage.DEPLOYED})
+# Incidents are opened on what reached (or tried to reach) production; on an approved release
+# only after a failed deploy was recorded (`actions` checks that).
+INCIDENT_STAGES = frozenset({Stage.APPROVED, Stage.DEPLOYED, Stage.ROLLED_BACK})
+# An open incident is worked on (mitigated, fixed forward, triaged, its action items closed)
+# whatever happens to its release meanwhile: reopened, cancelled, rolled back or closed.
+INCIDENT_WORK_STAGES = frozenset(Stage.values) - {Stage.PLANNING}
 
 # When checklist items and hand-offs of each phase can be worked on.
 PHASE_STAGES: dict[str, frozenset[str]] = {
@@ -80,6 +86,30 @@ ACKNOWLEDGE_PHASE_STAGES: dict[str, frozenset[str]] = {
 }
 
 
+# When a role's duties can be marked done. Pre-release duties are confirmed by approving the
+# role's gate, never by hand; the Product Manager's final release decision (a release-day duty)
+# is recorded before the deploy, the other release-day and post-release duties after it.
+DUTY_PHASE_STAGES: dict[str, frozenset[str]] = {
+    DutyPhase.PRE_RELEASE: frozenset(),
+    DutyPhase.RELEASE_DAY: frozenset({Stage.DEPLOYED}),
+    DutyPhase.POST_RELEASE: frozenset({Stage.DEPLOYED}),
+}
+FINAL_DECISION_STAGES = frozenset({Stage.APPROVED})
+
+
+# Ticks backed by evidence. An item tied to release fields cannot be ticked while any of them
+# is empty (keyed by checklist template key): the tick says the work is on the page.
+ITEM_FIELDS: dict[str, tuple[str, ...]] = {
+    "release-notes": ("summary", "notable_changes"),
+    "rollback-plan": ("rollback_plan",),
+    "smoke-tests": ("smoke_test_plan",),
+    "deployment-window": ("window_start", "window_end"),
+}
+# Items ticked with links to what backs them (the CI run, the scans, the merged PRs).
+EVIDENCE_ITEMS = frozenset({"ci-security", "acceptance-criteria"})
+EVIDENCE_MAX_LINKS = 5
+
+
 # Release-level actions: the stages each is possible in, and how a refusal names it.
 RELEASE_ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "edit": (EDITABLE_STAGES, "edit the release"),
@@ -87,9 +117,12 @@ RELEASE_ACTIONS: dict[str, tuple[frozenset[str], str]] = {
     "deploy": (TRANSITIONS["deploy"].sources, TRANSITIONS["deploy"].label),
     "close": (TRANSITIONS["close"].sources, TRANSITIONS["close"].label),
     "cancel": (TRANSITIONS["cancel"].sources, TRANSITIONS["cancel"].label),
+    "record_failed_deploy": (FAILED_DEPLOY_STAGES, "record a failed production deploy"),
     "open_incident": (INCIDENT_STAGES, "open an incident"),
     "roll_back": (TRANSITIONS["roll_back"].sources, TRANSITIONS["roll_back"].label),
-    "resolve_incident": (RESOLVE_STAGES, "resolve an incident"),
+    # Work on an incident: mitigate, triage, action items, resolve, close the review.
+    "resolve_incident": (INCIDENT_WORK_STAGES, "work on an incident"),
+    "fix_forward": (INCIDENT_WORK_STAGES, "fix forward with a patch release"),
 }
 
 # The main path, for "what comes next": the steps of the stage after this one are the ones a

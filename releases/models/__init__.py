@@ -13,9 +13,10 @@ from .checklist import (
     ChecklistState,
     ChecklistTemplate,
 )
+from .duties import DUTY_FIELDS, Duty, DutyPhase, DutyState
 from .followups import FollowUp, FollowUpKind
 from .handoffs import Handoff, HandoffDecision, HandoffState, HandoffTemplate
-from .incidents import Incident, IncidentState, Severity
+from .incidents import ActionItem, ActionItemState, Incident, IncidentState, Severity
 from .release import (
     ACTIVE_STAGES,
     FINISHED_STAGES,
@@ -31,8 +32,11 @@ from .roles import DefaultHolder, Role, RoleAssignment, RoleKey
 
 __all__ = [
     "ACTIVE_STAGES",
+    "DUTY_FIELDS",
     "FINISHED_STAGES",
     "SEMVER_RE",
+    "ActionItem",
+    "ActionItemState",
     "AuditEvent",
     "AuditEventQuerySet",
     "ChecklistGroup",
@@ -42,6 +46,9 @@ __all__ = [
     "ChecklistState",
     "ChecklistTemplate",
     "DefaultHolder",
+    "Duty",
+    "DutyPhase",
+    "DutyState",
     "FollowUp",
     "FollowUpKind",
     "Handoff",

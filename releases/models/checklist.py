@@ -70,6 +70,8 @@ class ChecklistItem(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     done_at = models.DateTimeField(null=True, blank=True)
+    # Links backing the tick (CI run, security scan, merged PRs), one per line.
+    evidence = models.TextField(blank=True, max_length=5000)
 
     class Meta:
         ordering = ["template__group", "template__position"]

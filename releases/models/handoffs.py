@@ -21,9 +21,10 @@ class HandoffTemplate(models.Model):
     expected_action = models.CharField(max_length=200)
     timing = models.CharField(max_length=100)
     phase = models.CharField(max_length=16, choices=ChecklistPhase.choices)
-    # The QA Lead -> DevOps Engineer hand-off is a gate: it records "proceed" or "hold".
+    # The QA Lead -> DevOps Engineer hand-off is a gate: its receiver, the DevOps Engineer,
+    # records "proceed" or "hold".
     is_gate = models.BooleanField(default=False)
-    # Follow-up window after production deploy, e.g. 24-48 h for customer feedback.
+    # Seeded from the guide's timing; the times in force come from settings.HANDOFF_DUE.
     due_after_hours = models.PositiveSmallIntegerField(null=True, blank=True)
     overdue_after_hours = models.PositiveSmallIntegerField(null=True, blank=True)
 
@@ -62,15 +63,23 @@ class Handoff(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     acknowledged_at = models.DateTimeField(null=True, blank=True)
-    # Set at production deploy for follow-ups; the reminder sweep reads these.
+    # The receiver's note with its acknowledgement; for the QA hand-off, why "hold" (required)
+    # or "proceed".
+    response = models.TextField(blank=True, max_length=5000)
+    # Set when the hand-off's phase starts (staging, or the production deploy), from
+    # settings.HANDOFF_DUE; the reminder sweep reads these.
     due_at = models.DateTimeField(null=True, blank=True)
     overdue_at = models.DateTimeField(null=True, blank=True)
+    # Claimed once each by the sweep (a conditional UPDATE), so nobody is told twice.
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["template__position"]
         constraints = [
             models.UniqueConstraint(fields=["release", "template"], name="one_handoff_per_template")
         ]
+        indexes = [models.Index(fields=["state", "due_at"], name="handoff_due_idx")]
 
     def __str__(self) -> str:
         return f"{self.template} [{self.state}]"

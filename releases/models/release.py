@@ -130,6 +130,16 @@ class Release(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     superseded_at = models.DateTimeField(null=True, blank=True)
+    # The last production deploy attempt of an approved release that did not go through.
+    deploy_failed_at = models.DateTimeField(null=True, blank=True)
+    # A fix-forward patch: the incident it was created from.
+    fixes_incident = models.ForeignKey(
+        "releases.Incident",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="fix_releases",
+    )
     # `version` zero-padded ("000001.000010.000000"), so the database orders versions as
     # versions (1.10.0 after 1.9.0) on PostgreSQL and SQLite alike. Kept in step by save().
     version_key = models.CharField(max_length=40, editable=False, default="", db_index=True)

@@ -3,6 +3,7 @@ keys its notices by the audit event that caused them (one event, one notice per 
 """
 
 from .common import gate_link, oncall, release_link, role_people
+from .duties import final_decision_due, final_decision_recorded, release_deployed
 from .gates import (
     approval_stale,
     final_gate_opened,
@@ -10,25 +11,41 @@ from .gates import (
     gates_opened,
     qa_decision_reset,
 )
-from .handoffs import handoff_sent
-from .incidents import incident_opened, incident_resolved, rollback_recorded
+from .handoffs import handoff_decided, handoff_sent
+from .incidents import (
+    action_item_assigned,
+    action_item_due,
+    action_item_overdue,
+    incident_fixed_forward,
+    incident_mitigated,
+    incident_opened,
+    incident_resolved,
+    rollback_recorded,
+)
 from .releases import (
     downgrade_deployed,
     release_approved,
     release_cancelled,
-    release_deployed,
     release_reopened,
 )
 from .roles import role_changed
 
 __all__ = [
+    "action_item_assigned",
+    "action_item_due",
+    "action_item_overdue",
     "approval_stale",
     "downgrade_deployed",
+    "final_decision_due",
+    "final_decision_recorded",
     "final_gate_opened",
     "gate_link",
     "gate_unapproved",
     "gates_opened",
+    "handoff_decided",
     "handoff_sent",
+    "incident_fixed_forward",
+    "incident_mitigated",
     "incident_opened",
     "incident_resolved",
     "oncall",

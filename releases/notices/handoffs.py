@@ -5,27 +5,58 @@ from __future__ import annotations
 from notifications.outbox import notify, recipients
 from octoacme.names import display_name
 
-from ..models import AuditEvent, Handoff
+from ..models import AuditEvent, Handoff, HandoffDecision, RoleKey
 from .common import release_link, role_people
 
 
 def handoff_sent(handoff: Handoff, event: AuditEvent) -> None:
     """Sent to the receiver's holder and backup, with the content, so nothing waits unread."""
     release, t = handoff.release, handoff.template
-    decision = f" ({handoff.get_decision_display()})" if handoff.decision else ""
     body = handoff.notes + (f"\n\nLinks:\n{handoff.links}" if handoff.links else "")
     notify(
         key=f"ev{event.pk}:handoff-sent",
         kind="handoff_sent",
         to=recipients(role_people(release, t.to_role.key)),
-        subject=f"Hand-off from the {t.from_role.name}{decision}: {t.what} for {release}",
+        subject=f"Hand-off from the {t.from_role.name}: {t.what} for {release}",
         release_id=release.pk,
         context={
             "headline": f"{display_name(handoff.sent_by)}, {t.from_role.name}, handed off "
-            f"{t.what.lower()} for {release}{decision}. Expected of you as {t.to_role.name}: "
+            f"{t.what.lower()} for {release}. Expected of you as {t.to_role.name}: "
             f"{t.expected_action}.",
             "body": body,
             "link": release_link(release, "handoffs"),
-            "link_text": "Acknowledge the hand-off",
+            "link_text": "Record proceed or hold" if t.is_gate else "Acknowledge the hand-off",
+        },
+    )
+
+
+def handoff_decided(handoff: Handoff, event: AuditEvent, *, reopened: bool) -> None:
+    """The DevOps Engineer's "proceed" or "hold" on the QA Lead's hand-off: the QA Lead, who
+    sent it, and the Project Manager, who confirms only after "proceed", hear it once each."""
+    release, t = handoff.release, handoff.template
+    who = display_name(handoff.acknowledged_by)
+    if handoff.decision == HandoffDecision.HOLD:
+        subject = f"Hold on {release}: do not deploy"
+        headline = f"{who}, {t.to_role.name}, put a hold on {release}. It blocks the Project "
+        headline += "Manager's confirmation and the production deploy until they lift it."
+        if reopened:
+            headline += " The release was approved and is back in staging."
+        people = (t.from_role.key, RoleKey.PROJECT_MANAGER, RoleKey.PRODUCT_MANAGER)
+    else:
+        subject = f"{t.to_role.name} says proceed: {release}"
+        headline = f"{who}, {t.to_role.name}, recorded “proceed with deployment” on {release}"
+        headline += " and lifted the hold." if event.verb == "handoff.hold_lifted" else "."
+        people = (t.from_role.key, RoleKey.PROJECT_MANAGER)
+    notify(
+        key=f"ev{event.pk}:handoff-decided",
+        kind="handoff_decided",
+        to=recipients(role_people(release, *people)),
+        subject=subject,
+        release_id=release.pk,
+        context={
+            "headline": headline,
+            "body": handoff.response,
+            "link": release_link(release, "handoffs"),
+            "link_text": "Open the release",
         },
     )

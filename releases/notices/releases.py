@@ -1,4 +1,5 @@
-"""A release's own steps: approved, deployed (or downgraded), back to staging, cancelled."""
+"""A release's own steps: approved, downgraded, back to staging, cancelled (the deploy's
+announcement, with each person's duties, is in `duties`)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ from notifications.outbox import notify, recipients
 from octoacme.names import display_name
 
 from ..models import AuditEvent, Release, RoleKey, Stage
-from ..notes import notes_markdown
 from .common import release_link, role_people
 
 
@@ -21,38 +21,6 @@ def release_approved(release: Release, event: AuditEvent) -> None:
             "headline": f"All seven sign-offs of {release} are in. It is ready to deploy.",
             "link": release_link(release),
             "link_text": "Record the production deploy",
-        },
-    )
-
-
-def release_deployed(release: Release, event: AuditEvent) -> None:
-    link = release_link(release, "handoffs")
-    notify(
-        key=f"ev{event.pk}:handoff-devops",
-        kind="handoff_due",
-        to=recipients(role_people(release, RoleKey.DEVOPS_ENGINEER)),
-        subject=f"Hand off deployment status of {release} to the Project Manager",
-        release_id=release.pk,
-        context={
-            "headline": f"{release} is in production. Hand off the deployment status and system "
-            "health metrics to the Project Manager for stakeholder communication.",
-            "link": link,
-            "link_text": "Send the hand-off",
-        },
-    )
-    notify(
-        key=f"ev{event.pk}:handoff-pm",
-        kind="handoff_due",
-        to=recipients(role_people(release, RoleKey.PROJECT_MANAGER)),
-        subject=f"Hand off the release notes of {release} to Customer Success",
-        release_id=release.pk,
-        context={
-            "headline": f"{release} is in production. Hand off the release notes and known "
-            "issues to the Customer Success Manager now, for customer communication and "
-            "support enablement.",
-            "body": notes_markdown(release),
-            "link": link,
-            "link_text": "Send the hand-off",
         },
     )
 

@@ -12,7 +12,7 @@ from .dashboard import (
     summarize,
 )
 from .my_work import MY_WORK_LIMIT, NEXT_STEPS, Listing, MyWork, NextStep, my_work
-from .release_page import approvals_affected_by, release_page
+from .release_page import approvals_affected_by, next_step_blockers, release_page
 
 __all__ = [
     "FINISHED",
@@ -28,6 +28,7 @@ __all__ = [
     "blockers",
     "dashboard",
     "my_work",
+    "next_step_blockers",
     "recently_finished",
     "release_page",
     "summaries",

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -14,6 +14,7 @@ from django.db.models import (
     Count,
     Exists,
     F,
+    IntegerField,
     OuterRef,
     Q,
     QuerySet,
@@ -28,13 +29,19 @@ from signoffs.permissions import signable_gates
 
 from .. import lifecycle, permissions
 from ..models import (
+    ActionItem,
+    ActionItemState,
     ChecklistItem,
     ChecklistKind,
     ChecklistState,
+    Duty,
+    DutyPhase,
+    DutyState,
     Handoff,
     HandoffState,
     Release,
     RoleAssignment,
+    RoleKey,
 )
 
 # Each list on My work shows at most this many rows (most urgent first) and says how many
@@ -94,12 +101,26 @@ class MyWork:
     to_acknowledge: Listing
     next_steps: Listing
     now: datetime
+    duties: Listing = field(default_factory=lambda: Listing([], 0))
+    # Open incident action items the user owns, soonest due first.
+    action_items: Listing = field(default_factory=lambda: Listing([], 0))
 
     @property
     def empty(self) -> bool:
         return not (
-            self.gates or self.items or self.to_send or self.to_acknowledge or self.next_steps
+            self.gates
+            or self.items
+            or self.to_send
+            or self.to_acknowledge
+            or self.next_steps
+            or self.duties
+            or self.action_items
         )
+
+    @property
+    def today(self) -> date:
+        """For "overdue": an action item is due for the whole of its due date."""
+        return timezone.localdate(self.now)
 
 
 def _held(user: AbstractBaseUser, role_ref: str) -> Exists:
@@ -144,6 +165,32 @@ def _next_steps(user: AbstractBaseUser) -> Listing:
     return Listing([NextStep(r, r.next_action) for r in listing.rows], listing.total)
 
 
+def _duties(user: AbstractBaseUser) -> Listing:
+    """Open duties the user may mark done now: the Product Manager's final release decision
+    on an approved release, the other release-day and post-release duties once deployed (the
+    stages come from `lifecycle`, the same tables `duty_actions` reads)."""
+    final = Q(phase=DutyPhase.RELEASE_DAY, role__key=RoleKey.PRODUCT_MANAGER)
+    condition = Q(final, release__stage__in=lifecycle.FINAL_DECISION_STAGES) | Q(
+        _phase_open(lifecycle.DUTY_PHASE_STAGES, "phase"), ~final
+    )
+    return _first(
+        Duty.objects.filter(condition, _held(user, "role"), state=DutyState.OPEN)
+        .select_related("release", "role")
+        .annotate(
+            phase_order=Case(
+                *(When(phase=p, then=Value(i)) for i, p in enumerate(DutyPhase.values)),
+                output_field=IntegerField(),
+            )
+        )
+        .order_by(
+            F("release__deployed_at").asc(nulls_first=True),
+            "release_id",
+            "role__position",
+            "phase_order",
+        )
+    )
+
+
 def my_work(user: AbstractBaseUser) -> MyWork:
     gates = _first(
         signable_gates(user)
@@ -181,4 +228,17 @@ def my_work(user: AbstractBaseUser) -> MyWork:
         .select_related("release", "template__from_role", "template__to_role", "sent_by")
         .order_by("sent_at")
     )
-    return MyWork(gates, items, to_send, to_acknowledge, _next_steps(user), timezone.now())
+    return MyWork(
+        gates,
+        items,
+        to_send,
+        to_acknowledge,
+        _next_steps(user),
+        timezone.now(),
+        duties=_duties(user),
+        action_items=_first(
+            ActionItem.objects.filter(owner=user, state=ActionItemState.OPEN)
+            .select_related("incident__release")
+            .order_by("due_on", "id")
+        ),
+    )

@@ -7,19 +7,23 @@ from typing import Any
 from django.db.models import Prefetch
 
 from signoffs.models import GateState, SignOff
+from signoffs.selectors import says_proceed
 
-from .. import changes
+from .. import changes, lifecycle
 from ..models import (
     AuditEvent,
     ChecklistGroup,
     ChecklistItem,
     ChecklistState,
+    Duty,
+    DutyPhase,
     Handoff,
-    Incident,
+    IncidentState,
     Release,
     RoleAssignment,
 )
 from .dashboard import ReleaseSummary, summarize
+from .incidents import incidents_prefetch, prepare_incidents
 
 
 def approvals_affected_by(release: Release, data: dict[str, Any]) -> int:
@@ -33,7 +37,7 @@ def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
     """One release with everything its page shows, in a fixed number of queries."""
     release = (
         Release.objects.filter(pk=release_id)
-        .select_related("rolled_back_to", "superseded_by", "created_by")
+        .select_related("rolled_back_to", "superseded_by", "created_by", "fixes_incident__release")
         .prefetch_related(
             Prefetch(
                 "signoffs",
@@ -56,12 +60,11 @@ def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
                 to_attr="handoff_list",
             ),
             Prefetch(
-                "incidents",
-                queryset=Incident.objects.select_related(
-                    "opened_by", "rolled_back_to", "resolved_by"
-                ),
-                to_attr="incident_list",
+                "duties",
+                queryset=Duty.objects.select_related("role", "done_by"),
+                to_attr="duty_list",
             ),
+            incidents_prefetch(),
             Prefetch(
                 "audit_events",
                 queryset=AuditEvent.objects.select_related("actor").order_by("-created_at", "-id"),
@@ -73,7 +76,30 @@ def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
     # The guide's order: pre-release requirements, then the deployment checklist.
     group_order = {value: i for i, value in enumerate(ChecklistGroup.values)}
     release.checklist_items.sort(key=lambda i: (group_order[i.template.group], i.template.position))
+    # Each role's duties in the guide's order of phases.
+    phase_order = {value: i for i, value in enumerate(DutyPhase.values)}
+    release.duty_list.sort(key=lambda d: (d.role.position, phase_order[d.phase]))
     release.gate_handoffs = [h for h in release.handoff_list if h.template.is_gate]
+    prepare_incidents(release)
+    # What a dashboard card reads as annotations (newest first, as incidents are ordered).
+    open_incidents = [i for i in release.incident_list if i.state == IncidentState.OPEN]
+    release.open_incident_count = len(open_incidents)
+    release.open_incident_title = open_incidents[0].title if open_incidents else ""
     release.checklist_total = len(release.checklist_items)
     release.checklist_done = sum(i.state != ChecklistState.OPEN for i in release.checklist_items)
     return release, summarize(release)
+
+
+def next_step_blockers(release: Release) -> list[lifecycle.readiness.Blocker]:
+    """What still blocks the next step of a release loaded by `release_page`, from its rows
+    (no query)."""
+    rows = lifecycle.readiness.Rows(
+        items=release.checklist_items,
+        handoffs=release.handoff_list,
+        gates=list(release.signoffs.all()),
+        assignments=list(release.assignments.all()),
+        duties=getattr(release, "duty_list", []),
+        incidents=release.incident_list,
+        action_items=[a for i in release.incident_list for a in i.item_list],
+    )
+    return lifecycle.readiness.blockers(release, rows, says_proceed=says_proceed)

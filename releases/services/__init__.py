@@ -10,11 +10,25 @@ Raises: `PermissionDenied` (not yours to do), `ValidationError` (bad input),
 `Refused` (not possible in the current state).
 """
 
+from .action_items import (
+    action_item_add,
+    action_item_defer,
+    action_item_done,
+    incident_close_review,
+)
 from .assignments import role_assign
 from .checklist import checklist_complete, checklist_mark_not_applicable, checklist_reopen
 from .deploy import release_record_deploy
+from .duties import duty_done
 from .handoffs import handoff_acknowledge, handoff_send
-from .incidents import incident_open, incident_record_rollback, incident_resolve
+from .incidents import (
+    incident_fix_forward,
+    incident_mitigate,
+    incident_open,
+    incident_record_rollback,
+    incident_resolve,
+    release_record_failed_deploy,
+)
 from .releases import (
     release_cancel,
     release_close,
@@ -24,11 +38,18 @@ from .releases import (
 )
 
 __all__ = [
+    "action_item_add",
+    "action_item_defer",
+    "action_item_done",
     "checklist_complete",
     "checklist_mark_not_applicable",
     "checklist_reopen",
+    "duty_done",
     "handoff_acknowledge",
     "handoff_send",
+    "incident_close_review",
+    "incident_fix_forward",
+    "incident_mitigate",
     "incident_open",
     "incident_record_rollback",
     "incident_resolve",
@@ -37,6 +58,7 @@ __all__ = [
     "release_create",
     "release_move_to_staging",
     "release_record_deploy",
+    "release_record_failed_deploy",
     "release_update",
     "role_assign",
 ]

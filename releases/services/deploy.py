@@ -9,18 +9,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from octoacme.errors import Refused
+from signoffs.selectors import says_proceed
 
 from .. import audit, lifecycle, notices, versions
 from ..locks import lock_release
 from ..models import (
-    ChecklistKind,
     ChecklistPhase,
-    ChecklistState,
     FollowUp,
     FollowUpKind,
     Release,
 )
 from ..text import clean_field
+from .duties import announce_duties
+from .handoffs import set_due_times
 from .releases import _tick_event_item
 
 PRODUCTION_ITEM = "deploy-to-production"
@@ -55,19 +56,11 @@ def release_record_deploy(
             "version in production. To deploy it anyway, confirm a deliberate downgrade and "
             "give the reason."
         )
-    open_items = list(
-        release.checklist.filter(
-            template__phase=ChecklistPhase.PRE_DEPLOY,
-            template__kind=ChecklistKind.MANUAL,
-            state=ChecklistState.OPEN,
-        ).select_related("template")
+    # The page's list of what is left: pre-deploy items, the DevOps "proceed", the gates and
+    # the Product Manager's final release decision. A downgrade is confirmed above, not here.
+    lifecycle.readiness.require_ready(
+        release, lifecycle.readiness.load(release), says_proceed=says_proceed
     )
-    if open_items:
-        raise Refused(
-            "Before the production deploy, finish or mark not applicable: "
-            + "; ".join(i.template.text for i in open_items)
-            + "."
-        )
     now = timezone.now()
     event = lifecycle.move(release, "deploy", actor=actor, now=now, comment=comment)
     _tick_event_item(release, PRODUCTION_ITEM, actor=actor, now=now)
@@ -81,15 +74,7 @@ def release_record_deploy(
             comment=f"Deliberate downgrade from {higher.version}: {downgrade_reason}",
         )
         notices.downgrade_deployed(release, higher, replaced, downgrade)
-    for handoff in release.handoffs.filter(
-        template__phase=ChecklistPhase.POST_DEPLOY
-    ).select_related("template"):
-        t = handoff.template
-        handoff.due_at = now + timedelta(hours=t.due_after_hours or 0)
-        handoff.overdue_at = (
-            now + timedelta(hours=t.overdue_after_hours) if t.overdue_after_hours else None
-        )
-        handoff.save(update_fields=["due_at", "overdue_at"])
+    set_due_times(release, ChecklistPhase.POST_DEPLOY, now=now)
     # The 24-48 h follow-ups live in the database; a periodic sweep acts on them when due.
     FollowUp.objects.bulk_create(
         [
@@ -105,7 +90,8 @@ def release_record_deploy(
             ),
         ]
     )
-    notices.release_deployed(release, event)
+    # One email per person: their release-day and post-release duties, with the notes.
+    announce_duties(release, event=event, now=now)
     return release
 
 

@@ -14,27 +14,28 @@ from octoacme.errors import Refused
 from signoffs import permissions as gate_permissions
 from signoffs import services as gate_services
 from signoffs.models import SignOff
+from signoffs.selectors import says_proceed
 
 from .. import audit, lifecycle, notices, permissions, versions
 from ..changes import changed_fields, check_lines, edit_token, normalize
 from ..locks import lock_release
 from ..models import (
-    ChecklistGroup,
     ChecklistItem,
     ChecklistPhase,
     ChecklistState,
     ChecklistTemplate,
     DefaultHolder,
     Handoff,
-    HandoffState,
     HandoffTemplate,
-    IncidentState,
     Release,
     Role,
     RoleAssignment,
     Stage,
 )
 from ..text import clean_field
+from .checklist import reopen_emptied
+from .duties import create_duties
+from .handoffs import set_due_times
 
 STAGING_ITEM = "deploy-to-staging"
 
@@ -43,11 +44,18 @@ STAGING_ITEM = "deploy-to-staging"
 def release_create(*, actor: AbstractBaseUser, **fields: Any) -> Release:
     """Create a release with its seven gates, checklist and hand-offs; copy default holders."""
     permissions.require_create_release(actor)
+    return create_release(actor=actor, fields=fields)
+
+
+def create_release(*, actor: AbstractBaseUser, fields: dict[str, Any], **links: Any) -> Release:
+    """`release_create` without the check of who may create releases, for a caller whose own
+    verdict already allowed it (a fix-forward patch); `links` sets non-editable fields
+    (`fixes_incident`). Runs inside the caller's transaction."""
     unknown = set(fields) - set(Release.EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(f"Unknown release fields: {', '.join(sorted(unknown))}.")
     check_lines(fields)
-    release = Release(created_by=actor, stage=Stage.PLANNING, **normalize(fields))
+    release = Release(created_by=actor, stage=Stage.PLANNING, **normalize(fields), **links)
     release.full_clean(validate_constraints=False)
     versions.validate_change(None, version=release.version, release_type=release.release_type)
     release.validate_constraints()
@@ -62,6 +70,7 @@ def release_create(*, actor: AbstractBaseUser, **fields: Any) -> Release:
     Handoff.objects.bulk_create(
         Handoff(release=release, template=t) for t in HandoffTemplate.objects.all()
     )
+    create_duties(release, roles)
     audit.record(
         release=release,
         actor=actor,
@@ -145,6 +154,8 @@ def release_update(
         subject="release",
         comment="Changed: " + ", ".join(labels) + ".",
     )
+    # A tick backed by a field the edit emptied no longer says anything: it reopens.
+    reopen_emptied(release, changed, actor=actor)
     scope = [
         str(Release._meta.get_field(f).verbose_name) for f in changed if f in Release.SCOPE_FIELDS
     ]
@@ -158,29 +169,17 @@ def release_move_to_staging(*, release_id: int, actor: AbstractBaseUser) -> Rele
     """Deployed to staging, smoke tests ran: needs every pre-release requirement and holder."""
     release = lock_release(release_id)
     lifecycle.require_release_action(actor, release, "stage")
-    open_items = list(
-        release.checklist.filter(
-            template__group=ChecklistGroup.PRE_RELEASE, state=ChecklistState.OPEN
-        ).select_related("template")
+    # What the page lists before the click: pre-release requirements open, roles unheld.
+    lifecycle.readiness.require_ready(
+        release, lifecycle.readiness.load(release), says_proceed=says_proceed
     )
-    if open_items:
-        raise Refused(
-            "Pre-release requirements still open: "
-            + "; ".join(i.template.text for i in open_items)
-            + "."
-        )
-    unheld = list(release.assignments.filter(holder__isnull=True).select_related("role"))
-    if unheld:
-        raise Refused(
-            "Every role needs a holder before sign-off starts; missing: "
-            + ", ".join(a.role.name for a in unheld)
-            + "."
-        )
     now = timezone.now()
     event = lifecycle.move(
         release, "stage", actor=actor, now=now, comment="Deployed to staging and smoke tests ran."
     )
     _tick_event_item(release, STAGING_ITEM, actor=actor, now=now)
+    # The QA Lead's hand-off to DevOps falls due from the start of sign-off.
+    set_due_times(release, ChecklistPhase.PRE_DEPLOY, now=now)
     gate_services.open_gates(release, actor=actor, now=now, event=event)
     return release
 
@@ -196,21 +195,10 @@ def release_close(*, release_id: int, actor: AbstractBaseUser) -> Release:
     """The Project Manager closes a deployed release once its post-release work is done."""
     release = lock_release(release_id)
     lifecycle.require_release_action(actor, release, "close")
-    reasons = []
-    open_items = release.checklist.filter(state=ChecklistState.OPEN).select_related("template")
-    if open_items:
-        reasons.append("checklist items open: " + "; ".join(i.template.text for i in open_items))
-    unacked = (
-        release.handoffs.filter(template__phase=ChecklistPhase.POST_DEPLOY)
-        .exclude(state=HandoffState.ACKNOWLEDGED)
-        .select_related("template__from_role", "template__to_role")
+    # The page's list of what is left (items, hand-offs, duties, incidents, action items).
+    lifecycle.readiness.require_ready(
+        release, lifecycle.readiness.load(release), says_proceed=says_proceed
     )
-    if unacked:
-        reasons.append("hand-offs not acknowledged: " + "; ".join(str(h.template) for h in unacked))
-    if release.incidents.filter(state=IncidentState.OPEN).exists():
-        reasons.append("an incident is still open")
-    if reasons:
-        raise Refused("Cannot close yet: " + "; ".join(reasons) + ".")
     lifecycle.move(release, "close", actor=actor, now=timezone.now())
     return release
 

@@ -1,4 +1,5 @@
-"""The POST buttons of a release page: stage steps, checklist, hand-offs, incidents."""
+"""The POST buttons of a release page: stage steps, checklist, hand-offs (incidents are in
+`incidents`)."""
 
 from __future__ import annotations
 
@@ -16,15 +17,14 @@ from octoacme.web import form_error, perform
 
 from .. import permissions, services
 from ..forms import (
-    CommentForm,
     DeployForm,
+    EvidenceForm,
+    HandoffAnswerForm,
     HandoffSendForm,
-    IncidentForm,
     NotApplicableForm,
     ReasonForm,
-    ResolveForm,
 )
-from ..models import ChecklistItem, Handoff, Incident, Release
+from ..models import ChecklistItem, Handoff, Release
 
 
 def _release_url(release_id: int, anchor: str = "") -> str:
@@ -65,11 +65,18 @@ def checklist_action(request: HttpRequest, pk: int, action: str) -> HttpResponse
     item = get_object_or_404(ChecklistItem, pk=pk)
     back = _release_url(item.release_id, "checklist")
     if action == "done":
-        perform(
-            request,
-            lambda: services.checklist_complete(item_id=pk, actor=request.user),
-            "Checklist item done.",
-        )
+        form = EvidenceForm(request.POST)
+        if form.is_valid():
+            perform(
+                request,
+                lambda: services.checklist_complete(
+                    item_id=pk, actor=request.user, evidence=form.cleaned_data["evidence"]
+                ),
+                "Checklist item done.",
+            )
+        else:
+            _refuse_if_not_owner(request, item)
+            form_error(request, form)
     elif action == "reopen":
         perform(
             request,
@@ -121,59 +128,23 @@ def handoff_send(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def handoff_acknowledge(request: HttpRequest, pk: int) -> HttpResponse:
-    handoff = get_object_or_404(Handoff, pk=pk)
-    perform(
-        request,
-        lambda: services.handoff_acknowledge(handoff_id=pk, actor=request.user),
-        "Hand-off acknowledged.",
-    )
-    return redirect(_release_url(handoff.release_id, "handoffs"))
-
-
-@require_POST
-def incident_open(request: HttpRequest, pk: int) -> HttpResponse:
-    release = get_object_or_404(Release, pk=pk)
-    form = IncidentForm(request.POST)
+    handoff = get_object_or_404(Handoff.objects.select_related("template__to_role"), pk=pk)
+    form = HandoffAnswerForm(request.POST)
     if not form.is_valid():
-        permissions.require(request.user, "open_incident", release)
+        if not permissions.holds_any(request.user, handoff.release, [handoff.template.to_role.key]):
+            raise PermissionDenied("Only the receiving role may answer this hand-off.")
         form_error(request, form)
     else:
+        decision = form.cleaned_data["decision"]
         perform(
             request,
-            lambda: services.incident_open(release_id=pk, actor=request.user, **form.cleaned_data),
-            "Incident opened. Follow the playbook: notify on-call, roll back if necessary.",
-        )
-    return redirect(_release_url(pk, "incidents"))
-
-
-@require_POST
-def incident_rollback(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(Incident, pk=pk)
-    form = CommentForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
-    perform(
-        request,
-        lambda: services.incident_record_rollback(
-            incident_id=pk, actor=request.user, comment=comment
-        ),
-        "Rollback recorded.",
-    )
-    return redirect(_release_url(incident.release_id, "incidents"))
-
-
-@require_POST
-def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(Incident.objects.select_related("release"), pk=pk)
-    form = ResolveForm(request.POST)
-    if not form.is_valid():
-        permissions.require(request.user, "resolve_incident", incident.release)
-        form_error(request, form)
-    else:
-        perform(
-            request,
-            lambda: services.incident_resolve(
-                incident_id=pk, actor=request.user, **form.cleaned_data
+            lambda: services.handoff_acknowledge(
+                handoff_id=pk, actor=request.user, **form.cleaned_data
             ),
-            "Incident resolved.",
+            {
+                "proceed": "“Proceed” recorded.",
+                "hold": "Hold put on: the release cannot be "
+                "confirmed or deployed until you lift it.",
+            }.get(decision, "Hand-off acknowledged."),
         )
-    return redirect(_release_url(incident.release_id, "incidents"))
+    return redirect(_release_url(handoff.release_id, "handoffs"))

@@ -6,14 +6,16 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from signoffs.permissions import signable_gates
 
 from .. import cards, lifecycle, selectors, versions
-from ..forms import DashboardFilterForm, HandoffSendForm, IncidentForm
+from ..forms import DashboardFilterForm, HandoffSendForm
 from ..models import Release
 from ..notes import notes_markdown
+from .incidents import incident_section
 
 
 @require_GET
@@ -55,7 +57,7 @@ def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
         release, summary = selectors.release_page(pk)
     except Release.DoesNotExist:
         raise Http404("No such release.") from None
-    user = request.user
+    user, now = request.user, timezone.now()
     held = {
         a.role.key
         for a in release.assignments.all()
@@ -65,11 +67,20 @@ def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
     # the same one the service checks when the button is pressed.
     actions = lifecycle.release_actions(user, release, held)
     for item in release.checklist_items:
-        item.may = lifecycle.item_actions(item, stage=release.stage, held=held)
+        item.may = lifecycle.item_actions(item, release=release, held=held)
+        # Ticks backed by evidence: the fields to fill in first (linked to the edit form),
+        # and the links an item takes or was ticked with.
+        item.missing = lifecycle.evidence.missing_fields(item, release)
+        item.takes_evidence = lifecycle.evidence.takes_evidence(item)
+        item.links = lifecycle.evidence.evidence_links(item)
     for handoff in release.handoff_list:
-        handoff.may = lifecycle.handoff_actions(handoff, stage=release.stage, held=held)
-    for incident in release.incident_list:
-        incident.may = lifecycle.incident_actions(incident, actions)
+        handoff.may = lifecycle.handoff_actions(
+            handoff, stage=release.stage, held=held, user_id=user.pk
+        )
+        handoff.is_overdue = bool(handoff.overdue_at and handoff.overdue_at <= now)
+    for duty in release.duty_list:
+        duty.may = lifecycle.duty_actions(duty, stage=release.stage, held=held)
+    playbook = incident_section(release, actions, user)
     return render(
         request,
         "releases/release_detail.html",
@@ -78,10 +89,16 @@ def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "summary": summary,
             "actions": actions,
             "upcoming": [actions[a] for a in lifecycle.upcoming(release.stage)],
+            # What still blocks the next step, from the rows loaded above; the step's service
+            # refuses with the same list.
+            "next_step": lifecycle.readiness.STEP_LABELS.get(
+                lifecycle.readiness.next_step(release.stage) or "", ""
+            ),
+            "blockers": selectors.next_step_blockers(release),
             "signable": set(
                 signable_gates(user).filter(release=release).values_list("pk", flat=True)
             ),
-            "incident_form": IncidentForm(),
+            **playbook,
             "send_form": HandoffSendForm(),
             # Deploying below the highest version in production asks for a reason first.
             "downgrade_from": versions.is_downgrade(release) if actions["deploy"] else None,

@@ -15,6 +15,7 @@ from releases.text import clean_field
 from .. import selectors
 from ..models import GateState, SignOff
 from ..selectors import FINAL_GATE
+from .duties import ask_final_decision, confirm_pre_release, reopen_pre_release
 from .state import _set_state
 from .sync import _after_change, _sync_checklist
 
@@ -56,11 +57,13 @@ def gate_approve(
     _set_state(
         gate, state=GateState.APPROVED, actor=actor, now=now, comment=comment, verb="gate.approved"
     )
+    confirm_pre_release(release, gate, actor=actor, now=now)
     if gate.role.key == FINAL_GATE:
         event = lifecycle.move(
             release, "approve", actor=actor, now=now, comment="All sign-offs received."
         )
         notices.release_approved(release, event)
+        ask_final_decision(release, event)
         _sync_checklist(release)
     else:
         _after_change(release, actor=actor, now=now)
@@ -83,6 +86,7 @@ def gate_reject(
     event = _set_state(
         gate, state=GateState.REJECTED, actor=actor, now=now, comment=reason, verb="gate.rejected"
     )
+    reopen_pre_release(release, gate, actor=actor, why=f"The {gate.role.name} gate was rejected.")
     reopened = _after_change(release, actor=actor, now=now)
     notices.gate_unapproved(gate, event, reopened=reopened is not None)
     return gate
@@ -99,6 +103,9 @@ def gate_revoke(
     now = timezone.now()
     event = _set_state(
         gate, state=GateState.PENDING, actor=actor, now=now, comment=comment, verb="gate.revoked"
+    )
+    reopen_pre_release(
+        release, gate, actor=actor, why=f"The {gate.role.name} approval was revoked."
     )
     reopened = _after_change(release, actor=actor, now=now)
     notices.gate_unapproved(gate, event, reopened=reopened is not None)

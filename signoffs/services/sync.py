@@ -25,6 +25,7 @@ from releases.models import (
 from .. import selectors
 from ..models import GateState, SignOff
 from ..selectors import FINAL_GATE
+from .duties import reopen_final_decision, reopen_pre_release
 from .state import _set_state
 
 
@@ -49,8 +50,9 @@ def _sync_checklist(release: Release, gates: list[SignOff] | None = None) -> Non
 def _turn_stale(
     gate: SignOff, *, actor: AbstractBaseUser | None, now: datetime, comment: str
 ) -> AuditEvent:
-    """An approval that no longer holds: pending again, marked stale, history kept."""
-    return _set_state(
+    """An approval that no longer holds: pending again, marked stale, history kept; the
+    pre-release duty it confirmed is to do again."""
+    event = _set_state(
         gate,
         state=GateState.PENDING,
         actor=actor,
@@ -59,6 +61,10 @@ def _turn_stale(
         verb="gate.stale",
         comment=comment,
     )
+    reopen_pre_release(
+        gate.release, gate, actor=actor, why=f"The {gate.role.name} approval turned stale."
+    )
+    return event
 
 
 def final_gate_may_open(gates: list[SignOff], *, qa_proceed: bool) -> bool:
@@ -68,7 +74,7 @@ def final_gate_may_open(gates: list[SignOff], *, qa_proceed: bool) -> bool:
 
 
 def _after_change(
-    release: Release, *, actor: AbstractBaseUser | None, now: datetime
+    release: Release, *, actor: AbstractBaseUser | None, now: datetime, reason: str = ""
 ) -> AuditEvent | None:
     """Keep the Project Manager's gate, the release stage and the checklist consistent.
 
@@ -99,7 +105,8 @@ def _after_change(
                 final,
                 actor=actor,
                 now=now,
-                comment="A role gate or QA's “proceed” is no longer there.",
+                comment=reason
+                or "A role gate or the DevOps Engineer's “proceed” is no longer there.",
             )
         if final.opened_at is not None:
             final.opened_at = None
@@ -111,17 +118,29 @@ def _after_change(
             "reopen",
             actor=actor,
             now=now,
-            comment="A gate is no longer approved; sign-off continues.",
+            comment=reason or "A gate is no longer approved; sign-off continues.",
         )
+        reopen_final_decision(release, actor=actor)
     _sync_checklist(release, gates)
     return reopened
 
 
-def sync_final_gate(release: Release, *, actor: AbstractBaseUser | None, now: datetime) -> None:
-    """After QA's hand-off decision changed: open or close the final gate (caller locked)."""
-    reopened = _after_change(release, actor=actor, now=now)
-    if reopened is not None:
+def sync_final_gate(
+    release: Release,
+    *,
+    actor: AbstractBaseUser | None,
+    now: datetime,
+    reason: str = "",
+    announce: bool = True,
+) -> AuditEvent | None:
+    """After the QA hand-off's decision changed: open or close the final gate (caller locked).
+
+    Returns the event of sending an approved release back to staging, if that happened; it is
+    announced here unless the caller's own notice says so (`announce=False`)."""
+    reopened = _after_change(release, actor=actor, now=now, reason=reason)
+    if reopened is not None and announce:
         notices.release_reopened(release, reopened)
+    return reopened
 
 
 def open_gates(
@@ -168,9 +187,10 @@ def mark_stale(
 
 
 def _reset_qa_decision(release: Release, *, actor: AbstractBaseUser | None, reason: str) -> None:
-    """QA's "proceed" was about what was on staging: a scope change asks for it again.
+    """The QA Lead's results and the DevOps Engineer's "proceed" were about what was on
+    staging: a scope change asks for both again.
 
-    A "hold" stays: it blocks until the QA Lead says otherwise, whatever changed.
+    A "hold" stays: it blocks until the DevOps Engineer lifts it, whatever changed.
     """
     handoff = (
         Handoff.objects.select_for_update(of=("self",))
@@ -184,7 +204,10 @@ def _reset_qa_decision(release: Release, *, actor: AbstractBaseUser | None, reas
     from_state = handoff.decision or handoff.state
     handoff.state, handoff.decision = HandoffState.PENDING, ""
     handoff.acknowledged_by = handoff.acknowledged_at = None
-    handoff.save(update_fields=["state", "decision", "acknowledged_by", "acknowledged_at"])
+    handoff.response = ""
+    handoff.save(
+        update_fields=["state", "decision", "response", "acknowledged_by", "acknowledged_at"]
+    )
     handoff.release = release
     event = audit.record(
         release=release,
@@ -193,7 +216,7 @@ def _reset_qa_decision(release: Release, *, actor: AbstractBaseUser | None, reas
         subject=str(handoff.template),
         from_state=from_state,
         to_state=HandoffState.PENDING,
-        comment=reason + " The QA Lead hands off and decides again.",
+        comment=reason + " The QA Lead hands off again and the DevOps Engineer decides again.",
     )
     notices.qa_decision_reset(handoff, event)
 

@@ -23,8 +23,20 @@ def tick_all_my_items(page: Any, base: str, release: Release) -> None:
     open_release(page, base, release)
     buttons = page.locator("#checklist").get_by_role("button", name="Mark done")
     while buttons.count():
+        # The CI and acceptance items are ticked with links backing them.
+        evidence = page.locator("#checklist form").filter(has=buttons.first).locator("textarea")
+        if evidence.count():
+            evidence.fill("https://ci.example.com/runs/1")
         buttons.first.click()
         expect_message(page, "Checklist item done.")
+
+
+def do_all_my_duties(page: Any, base: str, release: Release) -> None:
+    open_release(page, base, release)
+    buttons = page.locator("#duties").get_by_role("button", name="Mark done")
+    while buttons.count():
+        buttons.first.click()
+        expect_message(page, "Duty marked done.")
 
 
 def sign_from_my_work(page: Any, base: str, release: Release, role: str) -> None:
@@ -45,6 +57,11 @@ def test_a_release_from_creation_to_closed_in_the_browser(people, live_server, t
     assert pm.get_by_label("Version (required)").input_value() == "1.0.0"
     pm.get_by_label("Summary").fill("First **public** release.")
     pm.get_by_label("Notable changes").fill("- Sign-off in the browser\n- Dashboard")
+    # What the pre-release and window ticks need filled in first.
+    pm.get_by_label("Rollback / mitigation plan").fill("Redeploy the previous image.")
+    pm.get_by_label("Smoke test plan").fill("Sign in; open the dashboard.")
+    pm.get_by_label("Deployment window opens").fill("2031-01-06T10:00")
+    pm.get_by_label("Deployment window closes").fill("2031-01-06T12:00")
     pm.get_by_role("button", name="Create release").click()
     expect_message(pm, "Created Nimbus (1.0.0)")
     release = Release.objects.get(name="Nimbus")
@@ -104,6 +121,14 @@ def test_a_release_from_creation_to_closed_in_the_browser(people, live_server, t
     release.refresh_from_db()
     assert release.stage == Stage.APPROVED
 
+    # The deploy waits for the Product Manager's final release decision, asked on My work.
+    prod = people(PROD)
+    prod.goto(base + "/")
+    prod.get_by_role("link", name="Record the final release decision").click()
+    prod.locator("#duties").get_by_label("Note (optional)").fill("Scope as promised.")
+    prod.get_by_role("button", name="Record final release decision").click()
+    expect_message(prod, "Final release decision recorded.")
+
     open_release(devops, base, release)
     devops.get_by_role("button", name="Record production deploy").click()
     expect_message(devops, "Production deploy recorded.")
@@ -126,6 +151,10 @@ def test_a_release_from_creation_to_closed_in_the_browser(people, live_server, t
         open_release(page, base, release)
         page.locator("li.handoff", has_text=title).get_by_role("button", name="Acknowledge").click()
         expect_message(page, "Hand-off acknowledged.")
+
+    # Each owner marks their release-day and post-release duties done.
+    for who in RoleKey.values:
+        do_all_my_duties(people(who), base, release)
 
     open_release(pm, base, release)
     pm.get_by_role("button", name="Close release").click()

@@ -33,11 +33,11 @@ def test_sending_a_hand_off_tells_the_receiver_what_was_handed_off(team, build):
         actor=team[QA],
         notes="All 412 tests pass; known issue: slow export.",
         links="https://ci.example/run/7",
-        decision="proceed",
     )
     assert to("handoff_sent") == {DEVOPS}
     [notice] = Notification.objects.filter(kind="handoff_sent")
-    assert "Proceed with deployment" in notice.subject
+    assert "Test results and known issues" in notice.subject
+    assert "Proceed with deployment or hold decision" in notice.body_text
     assert "All 412 tests pass; known issue: slow export." in notice.body_text
     assert "https://ci.example/run/7" in notice.body_text
     assert f"/releases/{release.pk}/#handoffs" in notice.body_text
@@ -65,11 +65,9 @@ def test_an_incident_reaches_customer_success_and_its_end_reaches_everyone_told(
     release = build.deployed()
     incident = services.incident_open(release_id=release.pk, actor=team[QA], title="500s")
     assert to("incident_opened") == {DEVOPS, PM, CSM, "oncall@example.com"}
+    services.incident_mitigate(incident_id=incident.pk, actor=team[DEVOPS], mitigation="Purged.")
     services.incident_resolve(
-        incident_id=incident.pk,
-        actor=team[DEVOPS],
-        root_cause="A bad cache key.",
-        action_items="Add a test.",
+        incident_id=incident.pk, actor=team[DEVOPS], root_cause="A bad cache key."
     )
     assert to("incident_resolved") == to("incident_opened")
     [notice] = Notification.objects.filter(kind="incident_resolved", recipient=team[CSM])

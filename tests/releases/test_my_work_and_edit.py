@@ -44,18 +44,16 @@ def ack_url(h: Handoff) -> str:
 
 
 class TestPreDeployHandoffAfterTheDeploy:
-    """Fix 1: the QA Lead -> DevOps hand-off stops mattering once production is deployed."""
+    """The QA Lead -> DevOps hand-off stops mattering once production is deployed."""
 
-    def test_it_leaves_devops_my_work_once_deployed(self, client, team, build):
-        approved = build.ready_to_deploy(name="Not yet out")
-        assert handoff(approved, "qa-to-devops").state == HandoffState.SENT
-        page = my_work_page(client, team[DEVOPS])
-        assert 'id="h-ack"' in page  # Before the deploy DevOps still owes the acknowledgement.
-
-        services.release_record_deploy(release_id=approved.pk, actor=team[DEVOPS])
-        assert handoff(approved, "qa-to-devops").state == HandoffState.SENT
+    def test_devops_owes_the_answer_in_staging_only(self, client, team, build):
+        release = build.staging(name="Not yet out")
+        h = handoff(release, "qa-to-devops")
+        assert 'id="h-ack"' not in my_work_page(client, team[DEVOPS])  # Nothing sent yet.
+        services.handoff_send(handoff_id=h.pk, actor=team[RoleKey.QA_LEAD], notes="Green")
+        assert 'id="h-ack"' in my_work_page(client, team[DEVOPS])
+        services.handoff_acknowledge(handoff_id=h.pk, actor=team[DEVOPS], decision="proceed")
         assert selectors.my_work(team[DEVOPS]).to_acknowledge.total == 0
-        assert 'id="h-ack"' not in my_work_page(client, team[DEVOPS])
 
     def test_post_deploy_handoffs_still_show_on_a_deployed_release(self, client, team, build):
         release = build.deployed()
@@ -63,17 +61,22 @@ class TestPreDeployHandoffAfterTheDeploy:
         services.handoff_send(handoff_id=h.pk, actor=team[DEVOPS], notes="Healthy.")
         assert [x.pk for x in selectors.my_work(team[PM]).to_acknowledge] == [h.pk]
 
-    def test_the_service_refuses_it_after_the_deploy_and_accepts_it_before(self, team, build):
+    def test_no_hold_after_the_deploy_but_one_while_approved(self, team, build):
         deployed = build.deployed(version="1.0.0", release_type="major")
         late = handoff(deployed, "qa-to-devops")
         with pytest.raises(Refused, match="the release is deployed"):
-            services.handoff_acknowledge(handoff_id=late.pk, actor=team[DEVOPS])
-        assert refresh(late).state == HandoffState.SENT
+            services.handoff_acknowledge(
+                handoff_id=late.pk, actor=team[DEVOPS], decision="hold", response="Too late"
+            )
+        assert refresh(late).decision == "proceed"
 
         approved = build.approved(version="2.0.0", release_type="major")
         in_time = handoff(approved, "qa-to-devops")
-        services.handoff_acknowledge(handoff_id=in_time.pk, actor=team[DEVOPS])
-        assert refresh(in_time).state == HandoffState.ACKNOWLEDGED
+        services.handoff_acknowledge(
+            handoff_id=in_time.pk, actor=team[DEVOPS], decision="hold", response="Disk alarms"
+        )
+        assert refresh(in_time).decision == "hold"
+        assert refresh(approved).stage == "staging"
 
 
 def _rolled_back(build: Builder, team: Team) -> Release:
@@ -96,7 +99,7 @@ class TestAcknowledgeButton:
     def test_no_button_on_a_closed_release(self, client, team, build):
         release = build.closed()
         gate_handoff = handoff(release, "qa-to-devops")
-        assert gate_handoff.state == HandoffState.SENT  # Sent, never acknowledged.
+        assert gate_handoff.decision == "proceed"  # DevOps could change it until the deploy.
         assert ack_url(gate_handoff) not in self.detail(client, team[DEVOPS], release)
 
     def test_no_button_on_a_rolled_back_release(self, client, team, build):
@@ -160,8 +163,9 @@ class TestNextSteps:
 
     def test_the_list_costs_one_query_whatever_the_number_of_releases(self, client, team, build):
         def next_steps() -> int:
-            # Gates, checklist items, hand-offs to send, hand-offs to acknowledge, next steps.
-            with assert_num_queries(5):
+            # Gates, checklist items, hand-offs to send, hand-offs to acknowledge, next steps,
+            # duties, action items.
+            with assert_num_queries(7):
                 work = selectors.my_work(team[DEVOPS])
             return work.next_steps.total
 

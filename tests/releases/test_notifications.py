@@ -86,9 +86,13 @@ class TestEvents:
 
     def test_the_deploy_starts_the_handoffs_with_the_release_notes(self, team, build):
         build.deployed(known_issues="Export slow on Safari")
-        assert to("handoff_due") == {email(DEVOPS), email(PM)}
-        to_pm = Notification.objects.get(kind="handoff_due", to_email=email(PM))
+        # One email each (tests/releases/test_duties.py counts them): duties, hand-offs, notes.
+        assert to("release_deployed") == {email(k) for k in RoleKey.values} | {email("qa-backup")}
+        to_pm = Notification.objects.get(kind="release_deployed", to_email=email(PM))
         assert "Export slow on Safari" in to_pm.body_text
+        assert "hand off release notes and known issues to the Customer Success" in (
+            to_pm.body_text
+        )
         assert FollowUp.objects.count() == 2
 
     def test_incidents_and_rollbacks_reach_on_call(self, team, build, settings):

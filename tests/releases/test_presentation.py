@@ -57,7 +57,7 @@ class TestMarkdownIsEscapedOnce:
 
     def test_the_deploy_email_carries_the_notes_as_typed(self, team, build):
         build.deployed(known_issues=f"{TYPED}\n\n<script>alert(1)</script>")
-        to_pm = Notification.objects.get(kind="handoff_due", to_email=f"{PM}@example.com")
+        to_pm = Notification.objects.get(kind="release_deployed", to_email=f"{PM}@example.com")
         assert f"{TYPED}\n\n<script>alert(1)</script>" in to_pm.body_text
         assert "`dump &gt; backup.json`, if A &amp; B agree." in to_pm.body_html
         assert "&amp;gt;" not in to_pm.body_html and "&amp;amp;" not in to_pm.body_html
@@ -113,7 +113,7 @@ class TestErrorMessagesNameFieldsInWords:
         incident = services.incident_open(release_id=release.pk, actor=team[QA], title="500s")
         client.force_login(team[DEVOPS])
         url = reverse("incident-resolve", args=[incident.pk])
-        page = client.post(url, {"action_items": "Lint"}, follow=True).content.decode()
+        page = client.post(url, {"root_cause": ""}, follow=True).content.decode()
         assert "Root cause: This field is required." in page
         assert "root_cause:" not in page
 

@@ -41,6 +41,7 @@ def _a(name: str, role: str, may: set[str], when: set[str]) -> Action:
 
 
 HOLDERS = {"holder", "backup"}
+INCIDENT_WORK = set(ALL_STAGES - {"planning"})
 
 MATRIX = [
     _a("approve gate", QA, HOLDERS, {"staging"}),
@@ -66,9 +67,23 @@ MATRIX = [
     _a("reopen checklist item", QA, HOLDERS, {"planning"}),
     _a("send QA hand-off", QA, HOLDERS, {"staging"}),
     _a("acknowledge QA hand-off", DEVOPS, HOLDERS, {"staging", "approved"}),
-    _a("open incident", QA, set(ROLE_HOLDERS), {"deployed"}),
+    # Incidents are opened on what reached production (an approved release only after a
+    # failed deploy, which the matrix's approved release has not had).
+    _a("open incident", QA, set(ROLE_HOLDERS), {"deployed", "rolled_back"}),
+    _a("record failed deploy", DEVOPS, HOLDERS, {"approved", "deployed"}),
     _a("record rollback", DEVOPS, HOLDERS, {"deployed"}),
-    _a("resolve incident", DEVOPS, HOLDERS | {"project_manager"}, {"deployed", "rolled_back"}),
+    # An open incident is worked on whatever happened to its release since (the matrix places
+    # one directly where none could be opened); never on a release still in planning.
+    _a("mitigate incident", DEVOPS, HOLDERS | {"project_manager"}, INCIDENT_WORK),
+    _a(
+        "fix forward",
+        DEVOPS,
+        HOLDERS | {"project_manager", "product_manager"},
+        INCIDENT_WORK,
+    ),
+    _a("resolve incident", DEVOPS, HOLDERS | {"project_manager"}, INCIDENT_WORK),
+    _a("add action item", DEVOPS, HOLDERS | {"project_manager"}, INCIDENT_WORK),
+    _a("close incident review", DEVOPS, HOLDERS | {"project_manager"}, INCIDENT_WORK),
     # Creating is not tied to a release's stage: the managers (and their backups) and admins.
     _a(
         "create release",

@@ -61,10 +61,13 @@ KINDS = {
     "gate_revoked",
     "approval_stale",
     "handoff_reset",
+    "handoff_decided",
     "confirm_signoffs",
     "release_approved",
     "release_reopened",
-    "handoff_due",
+    "release_deployed",
+    "final_decision_due",
+    "final_decision_recorded",
     "downgrade_deployed",
     "role_assigned",
     "role_unassigned",
@@ -170,7 +173,8 @@ def run_every_kind_of_notice(crew: Crew) -> None:
             actor=t[item.template.owner.key],
             reason=ONE_LINE,
         )
-    services.release_record_deploy(  # handoff_due
+    b.final_decision(release)  # final_decision_recorded
+    services.release_record_deploy(  # release_deployed
         release_id=release.pk, actor=t[DEVOPS], comment=hostile(5000)
     )
     services.role_assign(  # role_assigned, role_unassigned
@@ -193,7 +197,6 @@ def run_every_kind_of_notice(crew: Crew) -> None:
         incident_id=incident.pk,
         actor=t[DEVOPS],
         root_cause=hostile(20000),
-        action_items=hostile(20000),
     )
     later = timezone.now() + timedelta(hours=49)
     reminders.run_follow_ups(now=later)  # post_release_duties, feedback_overdue

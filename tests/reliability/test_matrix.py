@@ -8,10 +8,12 @@ import pytest
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
-from releases import services
+from releases import services, versions
 from releases.changes import edit_token
 from releases.models import (
+    ActionItem,
     AuditEvent,
     Incident,
     Release,
@@ -41,9 +43,19 @@ def _qa_handoff(r: Release) -> Any:
 
 def _incident(r: Release) -> Incident:
     # Where no incident could exist, one is placed directly: the action must still refuse.
-    return r.incidents.filter(state="open").first() or Incident.objects.create(
+    return r.incidents.order_by("id").first() or Incident.objects.create(
         release=r, title="Matrix", opened_by=r.created_by
     )
+
+
+# Steps that need service restored first (a mitigation, placed directly), or the incident
+# resolved as well (its review closes after that).
+RESTORED = {"resolve incident", "close incident review"}
+INCIDENT_STEPS = {
+    "mitigate incident": ("incident-mitigate", {"mitigation": "Matrix"}),
+    "resolve incident": ("incident-resolve", {"root_cause": "Matrix"}),
+    "close incident review": ("incident-close-review", {}),
+}
 
 
 def _try(fn: Any) -> None:
@@ -68,12 +80,19 @@ def prepare(action: str, r: Release, crew: Any) -> None:
                     item_id=i.pk, actor=t[i.template.owner.key], reason="n/a"
                 )
             )
+        _try(lambda: crew.build.final_decision(r))  # the Product Manager's, before the deploy
     elif action == "close" and r.stage == "deployed":
         crew.build.post_release_done(r)
     elif action == "reopen checklist item" and r.stage == "planning":
         services.checklist_complete(item_id=_item("smoke-tests")(r).pk, actor=t[QA])
+    elif action in RESTORED:
+        now = timezone.now()
+        Incident.objects.filter(pk=_incident(r).pk).update(mitigated_at=now)
+        if action == "close incident review":
+            Incident.objects.filter(pk=_incident(r).pk).update(state="resolved", resolved_at=now)
     elif action == "acknowledge QA hand-off" and r.stage == "staging":
-        crew.build.proceed(r)
+        # The QA Lead has sent it; the DevOps Engineer's answer is what the matrix tries.
+        services.handoff_send(handoff_id=_qa_handoff(r).pk, actor=t[QA], notes="Matrix")
 
 
 def target_of(action: str, r: Release) -> Any:
@@ -85,7 +104,7 @@ def target_of(action: str, r: Release) -> Any:
         return _item("backup-snapshot")(r)
     if action in {"send QA hand-off", "acknowledge QA hand-off"}:
         return _qa_handoff(r)
-    if action in {"resolve incident", "record rollback"}:
+    if action in {"record rollback", "fix forward", "add action item", *INCIDENT_STEPS}:
         return _incident(r)
     return r
 
@@ -122,12 +141,14 @@ def post(action: str, client: Client, r: Release) -> tuple[Any, Any]:
         ), item
     if action == "send QA hand-off":
         h = _qa_handoff(r)
-        return client.post(
-            reverse("handoff-send", args=[h.pk]), {"notes": "Matrix", "decision": "proceed"}
-        ), h
+        return client.post(reverse("handoff-send", args=[h.pk]), {"notes": "Matrix"}), h
     if action == "acknowledge QA hand-off":
         h = _qa_handoff(r)
-        return client.post(reverse("handoff-ack", args=[h.pk])), h
+        # A hold: possible whether the hand-off says nothing yet (staging) or "proceed"
+        # (approved), and it changes the hand-off either way.
+        return client.post(
+            reverse("handoff-ack", args=[h.pk]), {"decision": "hold", "response": "Matrix"}
+        ), h
     if action == "open incident":
         return client.post(
             reverse("incident-open", args=[r.pk]), {"title": "Matrix", "severity": "minor"}
@@ -135,11 +156,26 @@ def post(action: str, client: Client, r: Release) -> tuple[Any, Any]:
     if action == "record rollback":
         i = _incident(r)
         return client.post(reverse("incident-rollback", args=[i.pk])), i
-    if action == "resolve incident":
+    if action in INCIDENT_STEPS:
+        i = _incident(r)
+        name, data = INCIDENT_STEPS[action]
+        return client.post(reverse(name, args=[i.pk]), data), i
+    if action == "record failed deploy":
+        return client.post(
+            reverse("release-failed-deploy", args=[r.pk]),
+            {"what_failed": "Matrix", "severity": "major"},
+        ), r
+    if action == "fix forward":
         i = _incident(r)
         return client.post(
-            reverse("incident-resolve", args=[i.pk]),
-            {"root_cause": "Matrix", "action_items": "Matrix"},
+            reverse("incident-fix-forward", args=[i.pk]),
+            {"name": "Matrix patch", "version": versions.suggest(release_type="patch")},
+        ), i
+    if action == "add action item":
+        i = _incident(r)
+        return client.post(
+            reverse("action-item-add", args=[i.pk]),
+            {"text": "Matrix", "owner_id": r.created_by_id, "due_on": timezone.localdate()},
         ), i
     assert action == "create release"
     return client.post(
@@ -154,8 +190,18 @@ def watched(action: str, r: Release, target: Any) -> object:
         return Release.objects.filter(name="Made by matrix").count()
     if action in {"edit release"}:
         return Release.objects.get(pk=r.pk).name
-    if action == "open incident":
+    if action in {"open incident", "record failed deploy"}:
         return r.incidents.count()
+    if action == "mitigate incident":
+        return Incident.objects.get(pk=target.pk).mitigated_at
+    if action == "fix forward":
+        return Release.objects.filter(fixes_incident=target).count()
+    if action == "add action item":
+        return ActionItem.objects.filter(incident=target).count()
+    if action == "close incident review":
+        return Incident.objects.get(pk=target.pk).review_closed_at
+    if action == "acknowledge QA hand-off":
+        return type(target).objects.get(pk=target.pk).decision
     if action in {"move to staging", "record deploy", "close", "cancel", "record rollback"}:
         return Release.objects.get(pk=r.pk).stage
     return type(target).objects.get(pk=target.pk).state

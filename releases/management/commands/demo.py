@@ -21,8 +21,10 @@ from django.utils import timezone
 from octoacme.errors import Refused
 from releases import services
 from releases.models import (
+    ActionItem,
     ChecklistKind,
     DefaultHolder,
+    Handoff,
     HandoffDecision,
     Release,
     Role,
@@ -42,6 +44,11 @@ NOTES = {
     "rollback_plan": "Redeploy the previous image; migrations are backwards compatible.",
     "smoke_test_plan": "Sign in, open the dashboard, approve a gate on staging.",
     "links": "https://example.invalid/pr/1",
+}
+# Links backing the evidence items of the pre-release checklist.
+EVIDENCE = {
+    "ci-security": "https://ci.octoacme.example/pipelines/1842\nhttps://ci.octoacme.example/scans/1842",
+    "acceptance-criteria": "https://git.octoacme.example/releases/pulls?state=merged",
 }
 
 
@@ -152,10 +159,22 @@ class Command(BaseCommand):
                 actor=u[RoleKey.BUSINESS_ANALYST],
                 reason="Acceptance criterion 3 (export to CSV) is not met on staging.",
             )
+            handoff = self._send(release, "qa-to-devops", RoleKey.QA_LEAD)
+            services.handoff_acknowledge(
+                handoff_id=handoff.pk,
+                actor=u[RoleKey.DEVOPS_ENGINEER],
+                decision=HandoffDecision.HOLD,
+                response="The database failover drill is tonight; no deploys until it is done.",
+            )
             return
         if target == "cancelled":
             return
-        self._send(release, "qa-to-devops", RoleKey.QA_LEAD, decision=HandoffDecision.PROCEED)
+        handoff = self._send(release, "qa-to-devops", RoleKey.QA_LEAD)
+        services.handoff_acknowledge(
+            handoff_id=handoff.pk,
+            actor=u[RoleKey.DEVOPS_ENGINEER],
+            decision=HandoffDecision.PROCEED,
+        )
         for key in RoleKey.values:
             self._approve(release, key)
         if target == "approved":
@@ -166,25 +185,15 @@ class Command(BaseCommand):
                 actor=u[item.template.owner.key],
                 reason="Routine release: no window or snapshot needed.",
             )
+        duty = release.duties.get(role__key=RoleKey.PRODUCT_MANAGER, phase="release_day")
+        services.duty_done(
+            duty_id=duty.pk, actor=u[RoleKey.PRODUCT_MANAGER], note="Go: the roadmap item is in."
+        )
         services.release_record_deploy(release_id=release.pk, actor=u[RoleKey.DEVOPS_ENGINEER])
         if target == "deployed":
             return
         if target == "rolled_back":
-            incident = services.incident_open(
-                release_id=release.pk,
-                actor=u[RoleKey.QA_LEAD],
-                title="Checkout error rate above 5%",
-                description="Smoke test on payments failed.",
-            )
-            services.incident_record_rollback(
-                incident_id=incident.pk, actor=u[RoleKey.DEVOPS_ENGINEER]
-            )
-            services.incident_resolve(
-                incident_id=incident.pk,
-                actor=u[RoleKey.DEVOPS_ENGINEER],
-                root_cause="A migration dropped an index used by checkout.",
-                action_items="Add a query-plan check to CI; restore the index.",
-            )
+            self._failed_and_rolled_back(release)
             return
         for item in release.checklist.filter(template__kind=ChecklistKind.MANUAL, state="open"):
             services.checklist_complete(item_id=item.pk, actor=u[item.template.owner.key])
@@ -195,7 +204,50 @@ class Command(BaseCommand):
             services.handoff_acknowledge(
                 handoff_id=handoff.pk, actor=u[handoff.template.to_role.key]
             )
+        for duty in release.duties.exclude(phase="pre_release").filter(state="open"):
+            services.duty_done(duty_id=duty.pk, actor=u[duty.role.key], note="Done.")
         services.release_close(release_id=release.pk, actor=u[RoleKey.PROJECT_MANAGER])
+
+    def _failed_and_rolled_back(self, release: Release) -> None:
+        """The playbook end to end: a failed deploy, its incident, a fix-forward patch, the
+        rollback, the root cause and action items (one done, one open, one overdue)."""
+        u = self.users
+        devops, pm = u[RoleKey.DEVOPS_ENGINEER], u[RoleKey.PROJECT_MANAGER]
+        incident = services.release_record_failed_deploy(
+            release_id=release.pk,
+            actor=devops,
+            what_failed="Checkout error rate above 5% after the deploy",
+            severity="critical",
+        )
+        services.incident_fix_forward(
+            incident_id=incident.pk, actor=devops, name="Borealis hotfix", version="1.1.1"
+        )
+        services.incident_record_rollback(incident_id=incident.pk, actor=devops)
+        services.incident_resolve(
+            incident_id=incident.pk,
+            actor=devops,
+            root_cause="A migration dropped an index used by checkout.",
+        )
+        today = timezone.localdate()
+        items = [
+            ("Restore the checkout index", devops, True),
+            ("Add a query-plan check to CI", u[RoleKey.QA_LEAD], False),
+            ("Write the customer post-mortem", u[RoleKey.CUSTOMER_SUCCESS_MANAGER], False),
+        ]
+        for n, (text, owner, done) in enumerate(items):
+            item = services.action_item_add(
+                incident_id=incident.pk,
+                actor=pm,
+                text=text,
+                owner_id=owner.pk,
+                due_on=today + timedelta(days=7),
+            )
+            if done:
+                services.action_item_done(item_id=item.pk, actor=owner, note="Index restored.")
+            elif n == 2:
+                # Demo history: this one fell due three days ago (the service refuses a past
+                # date, so the demo moves it afterwards).
+                ActionItem.objects.filter(pk=item.pk).update(due_on=today - timedelta(days=3))
 
     def _tick_pre_release(self, release: Release, leave_open: int = 0) -> None:
         items = list(
@@ -204,17 +256,24 @@ class Command(BaseCommand):
             )
         )
         for item in items[: len(items) - leave_open]:
-            services.checklist_complete(item_id=item.pk, actor=self.users[item.template.owner.key])
+            services.checklist_complete(
+                item_id=item.pk,
+                actor=self.users[item.template.owner.key],
+                # The CI and acceptance items are ticked with the links that back them.
+                evidence=EVIDENCE.get(item.template.key, ""),
+            )
 
     def _approve(self, release: Release, key: str) -> None:
         gate = SignOff.objects.get(release=release, role__key=key)
         gate_services.gate_approve(gate_id=gate.pk, actor=self.users[key], comment="Looks good.")
 
-    def _send(self, release: Release, template_key: str, sender: str, decision: str = "") -> None:
+    def _send(self, release: Release, template_key: str, sender: str) -> Handoff:
         handoff = release.handoffs.get(template__key=template_key)
         services.handoff_send(
             handoff_id=handoff.pk,
             actor=self.users[sender],
-            decision=decision,
-            notes="All smoke tests green; no known issues." if decision else "Done, see links.",
+            notes="All smoke tests green; no known issues."
+            if template_key == "qa-to-devops"
+            else "Done, see links.",
         )
+        return handoff

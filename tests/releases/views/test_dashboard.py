@@ -52,7 +52,7 @@ def test_it_shows_blocked_releases_and_why(client, team, build):
     page = client.get(URL).content.decode()
     # Each blocker names the person who can clear it.
     assert "QA Lead (qa-lead) rejected: Crash" in page
-    assert "QA Lead (qa-lead) says hold: All tests pass." in page
+    assert "DevOps Engineer (devops-engineer) put a hold on: Known issue in the import job." in page
     assert "Stale approvals to renew: DevOps Engineer (devops-engineer)" in page
 
 

@@ -93,7 +93,10 @@ def test_a_scope_change_warns_first_then_marks_approvals_stale(client, team, bui
         "version": release.version,
         "release_type": release.release_type,
         "summary": "New scope",
+        # The fields its done pre-release items are backed by stay as they are.
+        "notable_changes": release.notable_changes,
         "rollback_plan": release.rollback_plan,
+        "smoke_test_plan": release.smoke_test_plan,
         "seen": edit_token(release),
     }
     response = client.post(url(release), data)
