@@ -14,9 +14,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from octoacme.errors import Refused
-from octoacme.names import display_name
-
 from .. import audit, lifecycle, notices, permissions
 from ..locks import lock_child
 from ..models import (
@@ -27,7 +24,6 @@ from ..models import (
     DutyState,
     Release,
     Role,
-    RoleAssignment,
     RoleKey,
 )
 from ..text import clean_field
@@ -78,34 +74,6 @@ def duty_done(*, duty_id: int, actor: AbstractBaseUser, note: str = "") -> Duty:
     if final:
         notices.final_decision_recorded(release, duty, event)
     return duty
-
-
-def final_decision_refusal(release: Release) -> str:
-    """Why the production deploy must wait for the Product Manager (empty when it need not):
-    the final release decision is theirs, and it is recorded before the deploy."""
-    duty = (
-        Duty.objects.select_related("role")
-        .filter(release=release, role__key=RoleKey.PRODUCT_MANAGER, phase=DutyPhase.RELEASE_DAY)
-        .first()
-    )
-    # A release from before duties existed has no such row; nothing can be recorded there.
-    if duty is None or duty.state == DutyState.DONE:
-        return ""
-    assignment = (
-        RoleAssignment.objects.filter(release=release, role=duty.role)
-        .select_related("holder")
-        .first()
-    )
-    who = f" ({display_name(assignment.holder)})" if assignment and assignment.holder else ""
-    return (
-        f"The {duty.role.name}{who} has not recorded “{duty.text}” yet: the release is "
-        "deployed only after the final release decision."
-    )
-
-
-def require_final_decision(release: Release) -> None:
-    if reason := final_decision_refusal(release):
-        raise Refused(reason)
 
 
 def announce_duties(release: Release, *, event: AuditEvent, now: datetime) -> None:
