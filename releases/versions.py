@@ -125,14 +125,17 @@ def is_downgrade(release: Release) -> Release | None:
     return None
 
 
-def suggest(*, release_type: str) -> str:
-    """The next free version of this type after the last release that reached production."""
+def suggest(*, release_type: str, after: str = "") -> str:
+    """The next free version of this type after the last release that reached production, or
+    after `after` where that is newer (a fix-forward patch follows the release it fixes, even
+    one whose deploy failed and so never reached production)."""
     base_release = production_base()
-    if base_release is None:
+    bases = [parse(v) for v in (base_release.version if base_release else "", after) if v]
+    if not bases:
         start = {"major": Version(1, 0, 0), "minor": Version(0, 1, 0), "patch": Version(0, 0, 1)}
         candidate = start[release_type]
     else:
-        candidate = parse(base_release.version).bump(release_type)
+        candidate = max(bases).bump(release_type)
     taken = set(Release.objects.exclude(stage=Stage.CANCELLED).values_list("version", flat=True))
     # Another planned release may already hold the next number: take the one after it.
     while str(candidate) in taken:

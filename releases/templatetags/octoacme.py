@@ -26,7 +26,7 @@ ICONS = {
     "open": "○",
     "sent": "→",
     "not_applicable": "\u2013",  # en dash
-    "hold": "✋",
+    "hold": "‖",  # a pause sign every font has (the hand emoji is missing from many)
     "proceed": "✓",
     "resolved": "✓",
 }

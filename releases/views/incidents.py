@@ -57,7 +57,9 @@ def incident_section(release: Release, actions: dict[str, Any], user: Any) -> di
         "item_owners": list(get_user_model().objects.filter(is_active=True).order_by("username"))
         if adding
         else [],
-        "patch_version": versions.suggest(release_type=ReleaseType.PATCH) if fixing else "",
+        "patch_version": versions.suggest(release_type=ReleaseType.PATCH, after=release.version)
+        if fixing
+        else "",
         "today": timezone.localdate(),
     }
 

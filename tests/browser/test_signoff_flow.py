@@ -24,7 +24,10 @@ def tick_all_my_items(page: Any, base: str, release: Release) -> None:
     buttons = page.locator("#checklist").get_by_role("button", name="Mark done")
     while buttons.count():
         # The CI and acceptance items are ticked with links backing them.
-        evidence = page.locator("#checklist form").filter(has=buttons.first).locator("textarea")
+        # `has=` is matched inside each form, so it takes a locator without the #checklist root.
+        mark_done = page.get_by_role("button", name="Mark done")
+        form = page.locator("#checklist form").filter(has=mark_done).first
+        evidence = form.locator("textarea")
         if evidence.count():
             evidence.fill("https://ci.example.com/runs/1")
         buttons.first.click()
@@ -75,14 +78,18 @@ def test_a_release_from_creation_to_closed_in_the_browser(people, live_server, t
     devops.get_by_role("button", name=re.compile("start sign-off")).click()
     expect_message(devops, "Moved to staging")
 
-    # QA hands off test results and says proceed.
+    # QA hands off test results; the DevOps Engineer, who receives them, says proceed.
     qa = people(QA)
     open_release(qa, base, release)
     handoff = qa.locator("li.handoff", has_text="QA Lead → DevOps Engineer")
-    handoff.get_by_label("Proceed with deployment").check()
     handoff.get_by_label(re.compile("Test results and known issues")).fill("All suites green.")
     handoff.get_by_role("button", name="Send").click()
     expect_message(qa, "Hand-off sent.")
+    open_release(devops, base, release)
+    handoff = devops.locator("li.handoff", has_text="QA Lead → DevOps Engineer")
+    handoff.get_by_label("Proceed with deployment").check()
+    handoff.get_by_role("button", name="Record decision").click()
+    expect_message(devops, "“Proceed” recorded.")
 
     # Six role owners sign from My work; the Business Analyst rejects first, then approves.
     for who, role in (
