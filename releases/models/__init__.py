@@ -17,6 +17,7 @@ from .duties import DUTY_FIELDS, Duty, DutyPhase, DutyState
 from .followups import FollowUp, FollowUpKind
 from .handoffs import Handoff, HandoffDecision, HandoffState, HandoffTemplate
 from .incidents import ActionItem, ActionItemState, Incident, IncidentState, Severity
+from .policy import DeployOverride, Freeze, FreezeKind, ReleasePolicy, Weekday
 from .release import (
     ACTIVE_STAGES,
     FINISHED_STAGES,
@@ -29,6 +30,7 @@ from .release import (
     version_key,
 )
 from .roles import DefaultHolder, Role, RoleAssignment, RoleKey
+from .team import Delegation, DutyException, TeamSettings
 
 __all__ = [
     "ACTIVE_STAGES",
@@ -46,11 +48,16 @@ __all__ = [
     "ChecklistState",
     "ChecklistTemplate",
     "DefaultHolder",
+    "Delegation",
+    "DeployOverride",
     "Duty",
+    "DutyException",
     "DutyPhase",
     "DutyState",
     "FollowUp",
     "FollowUpKind",
+    "Freeze",
+    "FreezeKind",
     "Handoff",
     "HandoffDecision",
     "HandoffState",
@@ -58,6 +65,7 @@ __all__ = [
     "Incident",
     "IncidentState",
     "Release",
+    "ReleasePolicy",
     "ReleaseQuerySet",
     "ReleaseType",
     "Role",
@@ -65,6 +73,8 @@ __all__ = [
     "RoleKey",
     "Severity",
     "Stage",
+    "TeamSettings",
+    "Weekday",
     "semver_validator",
     "version_key",
 ]

@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser
 
 from notifications.outbox import notify, recipients
-from octoacme.names import display_name
+from octoacme.names import display_name, in_role
 
 from ..models import (
     AuditEvent,
@@ -43,7 +43,8 @@ def release_deployed(release: Release, event: AuditEvent, duties: Iterable[Duty]
     release-day and post-release duty, the post-deploy hand-offs it sends, the release notes."""
     link = release_link(release, "duties")
     by_role: dict[int, list[Duty]] = defaultdict(list)
-    for duty in duties:
+    # Today's work first, then what follows the release (the phases do not sort by name).
+    for duty in sorted(duties, key=lambda d: list(_WHEN).index(d.phase)):
         by_role[duty.role_id].append(duty)
     handoffs: dict[int, list[HandoffTemplate]] = defaultdict(list)
     for t in HandoffTemplate.objects.filter(phase=ChecklistPhase.POST_DEPLOY).select_related(
@@ -120,7 +121,7 @@ def final_decision_recorded(release: Release, duty: Duty, event: AuditEvent) -> 
         subject=f"Final release decision recorded for {release}",
         release_id=release.pk,
         context={
-            "headline": f"{display_name(duty.done_by)}, {duty.role.name}, recorded the final "
+            "headline": f"{in_role(duty.done_by, duty.role.name)} recorded the final "
             f"release decision for {release}. It may be deployed to production.",
             "body": duty.note,
             "link": release_link(release),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from notifications.outbox import notify, recipients
-from octoacme.names import display_name
+from octoacme.names import in_role
 
 from ..models import AuditEvent, Handoff, HandoffDecision, RoleKey
 from .common import release_link, role_people
@@ -20,7 +20,7 @@ def handoff_sent(handoff: Handoff, event: AuditEvent) -> None:
         subject=f"Hand-off from the {t.from_role.name}: {t.what} for {release}",
         release_id=release.pk,
         context={
-            "headline": f"{display_name(handoff.sent_by)}, {t.from_role.name}, handed off "
+            "headline": f"{in_role(handoff.sent_by, t.from_role.name)} handed off "
             f"{t.what.lower()} for {release}. Expected of you as {t.to_role.name}: "
             f"{t.expected_action}.",
             "body": body,
@@ -34,17 +34,17 @@ def handoff_decided(handoff: Handoff, event: AuditEvent, *, reopened: bool) -> N
     """The DevOps Engineer's "proceed" or "hold" on the QA Lead's hand-off: the QA Lead, who
     sent it, and the Project Manager, who confirms only after "proceed", hear it once each."""
     release, t = handoff.release, handoff.template
-    who = display_name(handoff.acknowledged_by)
+    who = in_role(handoff.acknowledged_by, t.to_role.name)
     if handoff.decision == HandoffDecision.HOLD:
         subject = f"Hold on {release}: do not deploy"
-        headline = f"{who}, {t.to_role.name}, put a hold on {release}. It blocks the Project "
-        headline += "Manager's confirmation and the production deploy until they lift it."
+        headline = f"{who} put a hold on {release}. It blocks the Project Manager's "
+        headline += f"confirmation and the production deploy until the {t.to_role.name} lifts it."
         if reopened:
             headline += " The release was approved and is back in staging."
         people = (t.from_role.key, RoleKey.PROJECT_MANAGER, RoleKey.PRODUCT_MANAGER)
     else:
         subject = f"{t.to_role.name} says proceed: {release}"
-        headline = f"{who}, {t.to_role.name}, recorded “proceed with deployment” on {release}"
+        headline = f"{who} recorded “proceed with deployment” on {release}"
         headline += " and lifted the hold." if event.verb == "handoff.hold_lifted" else "."
         people = (t.from_role.key, RoleKey.PROJECT_MANAGER)
     notify(
