@@ -107,14 +107,19 @@ def _escalate(handoff: Handoff) -> int:
     release = handoff.release
     role, todo = _owing(handoff)
     who = ", ".join(sorted({display_name(p) for p in role_people(release, role.key)}))
+    # The Project Manager chases late hand-offs; one the Project Manager owes goes to the
+    # Product Manager instead, or it would only be a second reminder to the same person.
+    above = (
+        RoleKey.PRODUCT_MANAGER if role.key == RoleKey.PROJECT_MANAGER else RoleKey.PROJECT_MANAGER
+    )
     return notify(
         key=f"handoff:{handoff.pk}:overdue:{handoff.overdue_at.isoformat()}",
         kind="handoff_overdue",
-        to=recipients(role_people(release, RoleKey.PROJECT_MANAGER)),
+        to=recipients(role_people(release, above)),
         subject=f"Overdue: {handoff.template} hand-off for {release}",
         release_id=release.pk,
         context={
-            "headline": f"As Project Manager of {release}, you may want to chase this: the "
+            "headline": f"As {RoleKey(above).label} of {release}, you may want to chase this: the "
             f"{role.name} ({who or 'nobody holds it'}) has yet to {todo}. It was due "
             f"{format_time(handoff.due_at)}, overdue since {format_time(handoff.overdue_at)}.",
             "link": release_link(release, f"handoff-{handoff.pk}"),

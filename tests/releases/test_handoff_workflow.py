@@ -183,7 +183,8 @@ class TestChasing:
         # The DevOps Engineer's (due 2 h) is reminded; two are overdue (1 h and 4 h).
         assert counts == {"handoff_reminders": 1, "handoff_escalations": 2}
         assert sent_to("handoff_due") == sorted([PM, DEVOPS])
-        assert sent_to("handoff_overdue") == [PM, PM]
+        # The Project Manager's own late hand-off goes up to the Product Manager.
+        assert sent_to("handoff_overdue") == sorted([PM, PROD])
         subjects = sorted(
             Notification.objects.filter(kind="handoff_overdue").values_list("subject", flat=True)
         )
