@@ -14,7 +14,7 @@ def display_name(user: Any, nobody: str = "nobody") -> str:
 
 
 def in_role(user: Any, role_name: str) -> str:
-    """"Dana Lee (DevOps Engineer)"; just the role where the name already says it (as the demo
+    """ "Dana Lee (DevOps Engineer)"; just the role where the name already says it (as the demo
     accounts' names do), so no sentence reads "DevOps Engineer, DevOps Engineer, ..."."""
     name = display_name(user)
     return name if name == role_name else f"{name} ({role_name})"

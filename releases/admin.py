@@ -32,6 +32,10 @@ from .models import (
 )
 from .text import OneLine
 
+admin.site.site_header = "OctoAcme Releases administration"
+admin.site.site_title = "OctoAcme Releases admin"
+admin.site.index_title = "OctoAcme Releases: roles, templates and the audit trail"
+
 
 class NoDeleteMixin:
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
@@ -72,9 +76,20 @@ class RoleAdmin(NoDeleteMixin, admin.ModelAdmin):
 
 @admin.register(DefaultHolder)
 class DefaultHolderAdmin(admin.ModelAdmin):
+    """Read-only: the Team page changes defaults through `default_holder_set` (audited, the
+    people named are emailed, separation of duties checked), which a bare admin save skips."""
+
     list_display = ["role", "holder", "backup"]
     list_select_related = ["role", "holder", "backup"]
-    autocomplete_fields = ["holder", "backup"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(ChecklistTemplate)

@@ -9,6 +9,8 @@ too (`selectors.dashboard` reads it with the page).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.cache import caches
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
@@ -18,9 +20,10 @@ from . import selectors
 TEMPLATE = "releases/_release_card.html"
 
 
-def render(entries: list[tuple[int, ...]]) -> list[SafeString]:
+def render(entries: list[tuple[int, ...]], *, freezes: list[Any] | None = None) -> list[SafeString]:
     """The cards of these (id, revision, ...) entries, in order, rendering only those not
-    cached; every part of an entry is part of its key."""
+    cached; every part of an entry is part of its key (the freeze a window falls in is: a
+    freeze changes no revision). `freezes`: the active ones, for the cards drawn afresh."""
     cache = caches["fragments"]
     keys = {entry[0]: "card:" + ":".join(map(str, entry)) for entry in entries}
     found: dict[str, SafeString] = cache.get_many(keys.values())
@@ -30,7 +33,7 @@ def render(entries: list[tuple[int, ...]]) -> list[SafeString]:
         # older, and a newer revision misses this key and draws itself again.
         fresh = {
             keys[s.release.pk]: render_to_string(TEMPLATE, {"s": s})
-            for s in selectors.summaries(missing)
+            for s in selectors.summaries(missing, freezes=freezes)
         }
         cache.set_many(fresh)
         found.update(fresh)

@@ -210,3 +210,33 @@ class DashboardFilterForm(forms.Form):
         self.fields["stage"].choices = [("", "All active stages")] + [
             (s.value, s.label) for s in active
         ]
+
+
+class AuditPeriodForm(forms.Form):
+    """The period of an audit trail download: whole days, both included. The parameters are
+    `from` and `to`, and `from` is a Python keyword, so the fields are added by name."""
+
+    MAX_DAYS = 366
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, which in (("from", "first"), ("to", "last")):
+            self.fields[name] = forms.DateField(
+                input_formats=["%Y-%m-%d"],
+                error_messages={
+                    "required": f"Give the {which} day of the period as {name}=YYYY-MM-DD.",
+                    "invalid": f"{name}= is not a date: write it as YYYY-MM-DD.",
+                },
+            )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        first, last = data.get("from"), data.get("to")
+        if first and last:
+            if last < first:
+                raise forms.ValidationError("The period ends before it starts.")
+            if (last - first).days + 1 > self.MAX_DAYS:
+                raise forms.ValidationError(
+                    f"A period is at most {self.MAX_DAYS} days; download a longer one in parts."
+                )
+        return data

@@ -23,6 +23,7 @@ from notifications.throttles import claim_many
 from signoffs.models import GateState, SignOff
 
 from . import notices
+from .chase.delegations import add_delegated_gates, delegates_of
 from .models import (
     DutyPhase,
     DutyState,
@@ -68,6 +69,19 @@ def _batches(ids: list[int]) -> Iterator[list[int]]:
         yield ids[start : start + PEOPLE_PER_BATCH]
 
 
+# Gates someone owes now: in staging the ones the deploy waits for; after the deploy the ones
+# an expedited policy lets sign retroactively (before it, they hold nothing up).
+OWED = Q(release__stage=Stage.STAGING, retroactive=False) | Q(
+    release__stage=Stage.DEPLOYED, retroactive=True
+)
+
+
+def _owed_text(role: str, name: str, version: str, opened: datetime, due: datetime | None) -> str:
+    if due is not None:
+        return f"{role} for {name} ({version}) (sign after the deploy, due {format_time(due)})"
+    return f"{role} for {name} ({version}) (open since {format_time(opened)})"
+
+
 def send_reminders(now: datetime | None = None) -> dict[str, int]:
     """One digest per person per interval listing all their pending gates; then escalations.
 
@@ -76,7 +90,7 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
     """
     now = now or timezone.now()
     due = SignOff.objects.filter(
-        release__stage=Stage.STAGING,
+        OWED,
         state=GateState.PENDING,
         opened_at__lte=now - settings.SIGNOFF_REMINDER_INTERVAL,
     )
@@ -84,7 +98,10 @@ def send_reminders(now: datetime | None = None) -> dict[str, int]:
         Exists(due.filter(release=OuterRef("release"), role=OuterRef("role")))
     )
     url = _url("gate-detail")
-    digests = sum(_send_digests(batch, due, url, now) for batch in _batches(_people(owing)))
+    # Whoever can act is reminded: the holders and backups, and their delegates now.
+    people = _people(owing)
+    people = sorted(set(people) | delegates_of(people, now))
+    digests = sum(_send_digests(batch, due, url, now) for batch in _batches(people))
     return {"digests": digests, "escalations": escalate(now)}
 
 
@@ -147,16 +164,15 @@ def _send_digests(
             "release__version",
             "role__name",
             "opened_at",
+            "due_at",
         )
     )
     owed: dict[int, list[dict[str, str]]] = defaultdict(list)
-    for holder_id, backup_id, gate_id, name, version, role, opened in rows:
-        item = {
-            "text": f"{role} for {name} ({version}) (open since {format_time(opened)})",
-            "url": url(gate_id),
-        }
+    for holder_id, backup_id, gate_id, name, version, role, opened, due_at in rows:
+        item = {"text": _owed_text(role, name, version, opened, due_at), "url": url(gate_id)}
         for uid in {holder_id, backup_id} & claimed:
             owed[uid].append(item)
+    add_delegated_gates(owed, due, claimed, url, now, text=_owed_text)
     sent = _queue_lists(
         "digest",
         "reminder_digest",
@@ -176,16 +192,18 @@ def _send_digests(
 
 def escalate(now: datetime) -> int:
     """Tell each Project Manager, in one email per interval, which of their gates are late:
-    escalated after enough reminders, or because the deployment window is less than a day off.
+    escalated after enough reminders, because the deployment window is less than a day off,
+    or, for a gate signed after the deploy (an expedited policy), because it is past due.
     Returns how many people were told."""
-    late = SignOff.objects.filter(
-        release__stage=Stage.STAGING, state=GateState.PENDING, opened_at__isnull=False
-    ).filter(
-        Q(reminders_sent__gte=settings.SIGNOFF_REMINDER_ESCALATE_AFTER)
-        | Q(release__window_start__lte=now + settings.SIGNOFF_ESCALATE_WINDOW)
+    reminded = Q(reminders_sent__gte=settings.SIGNOFF_REMINDER_ESCALATE_AFTER)
+    late = SignOff.objects.filter(state=GateState.PENDING, opened_at__isnull=False).filter(
+        Q(release__stage=Stage.STAGING, retroactive=False)
+        & (reminded | Q(release__window_start__lte=now + settings.SIGNOFF_ESCALATE_WINDOW))
+        # A retroactive gate is late once past its due time after the deploy.
+        | Q(release__stage=Stage.DEPLOYED, retroactive=True) & (reminded | Q(due_at__lte=now))
     )
     managing = RoleAssignment.objects.filter(
-        role__key=RoleKey.PROJECT_MANAGER, release__stage=Stage.STAGING
+        role__key=RoleKey.PROJECT_MANAGER, release__stage__in=(Stage.STAGING, Stage.DEPLOYED)
     ).filter(Exists(late.filter(release=OuterRef("release"))))
     return sum(
         _send_escalations(batch, managing, late, now) for batch in _batches(_people(managing))
@@ -207,7 +225,7 @@ def _send_escalations(
         managers[release_id] |= {holder_id, backup_id} & claimed
     url = _url("release-detail", "#gates")
     items: dict[int, list[dict[str, str]]] = defaultdict(list)
-    for release_id, role, sent, name, version, window_start in (
+    for release_id, role, sent, name, version, window_start, due in (
         late.filter(Exists(mine.filter(release=OuterRef("release"))))
         .order_by("release__window_start", "release_id", "role__position")
         .values_list(
@@ -217,9 +235,12 @@ def _send_escalations(
             "release__name",
             "release__version",
             "release__window_start",
+            "due_at",
         )
     ):
         window = f"; window opens {format_time(window_start)}" if window_start else ""
+        if due is not None:
+            window = f"; signed after the deploy, due {format_time(due)}"
         item = {
             "text": f"{name} ({version}): {role} ({sent} reminder(s) sent{window})",
             "url": url(release_id),

@@ -28,7 +28,8 @@ def run_follow_ups() -> dict[str, int]:
 
 @shared_task
 def chase() -> dict[str, int]:
-    """Hand-offs past their due or overdue time."""
+    """Hand-offs past their due or overdue time; delegates whose delegation has begun."""
+    from .chase.delegations import announce_delegations
     from .chase.handoffs import chase_handoffs
 
-    return chase_handoffs()
+    return {**chase_handoffs(), **announce_delegations()}

@@ -33,12 +33,23 @@ class SignOff(models.Model):
     revision = models.PositiveIntegerField(default=0)
     # Digests that listed this gate while it stayed pending; escalation counts these.
     reminders_sent = models.PositiveIntegerField(default=0)
+    # Copied from the release type's policy when the release is created, so a later policy
+    # edit never changes a release in flight: a retroactive gate does not hold up the deploy
+    # and is signed within `retroactive_hours` after it (`due_at`, set by the deploy).
+    retroactive = models.BooleanField(default=False)
+    retroactive_hours = models.PositiveSmallIntegerField(null=True, blank=True)
+    due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["role__position"]
         permissions = [("sign_signoff", "Can sign this gate")]
         constraints = [
             models.UniqueConstraint(fields=["release", "role"], name="one_gate_per_role"),
+            models.CheckConstraint(
+                condition=models.Q(retroactive=False, retroactive_hours__isnull=True)
+                | models.Q(retroactive=True, retroactive_hours__gt=0),
+                name="retroactive_gate_has_its_hours",
+            ),
         ]
         indexes = [models.Index(fields=["state", "opened_at"])]
 

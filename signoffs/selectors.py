@@ -31,6 +31,12 @@ def role_gates(release: Release) -> list[SignOff]:
     ]
 
 
+def before_deploy(gate: SignOff) -> bool:
+    """A role gate the Project Manager's confirmation waits for: all six under the guide, the
+    ones an expedited policy keeps before the deploy otherwise (the rest sign after it)."""
+    return gate.role.key != FINAL_GATE and not gate.retroactive
+
+
 def gate_decisions(
     release: Release,
     gate: SignOff,
@@ -50,9 +56,7 @@ def gate_decisions(
     if gate.role.key == FINAL_GATE and gate.opened_at is None:
         if gates is None:
             gates = role_gates(release)
-        waiting = [
-            g.role.name for g in gates if g.role.key != FINAL_GATE and g.state != GateState.APPROVED
-        ]
+        waiting = [g.role.name for g in gates if before_deploy(g) and g.state != GateState.APPROVED]
         if handoffs is None:
             qa_proceed = qa_says_proceed(release)
         else:

@@ -30,7 +30,11 @@ DECISIONS = {
 def _gate_or_403(request: HttpRequest, pk: int) -> SignOff:
     gate = get_object_or_404(SignOff.objects.select_related("role", "release"), pk=pk)
     if not permissions.can_sign(request.user, gate):
-        raise PermissionDenied(f"You do not hold the {gate.role.name} gate of this release.")
+        # Someone acting for the holder is told why delegation does not reach this gate.
+        raise PermissionDenied(
+            permissions.why_not_delegated(request.user, gate)
+            or f"You do not hold the {gate.role.name} gate of this release."
+        )
     return gate
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -49,7 +50,21 @@ def _objects(build: Builder, team: Team) -> dict[str, Any]:
         owner_id=team[QA].pk,
         due_on=timezone.localdate(),
     )
+    later = timezone.now() + timedelta(days=30)
+    freeze = services.freeze_create(
+        actor=team.admin, reason="Audit", starts_at=later, ends_at=later + timedelta(days=1)
+    )
+    delegation = services.delegation_create(
+        person=team[QA],
+        delegate=team.outsider,
+        starts_at=later,
+        ends_at=later + timedelta(days=7),
+        reason="",
+        actor=team[QA],
+    )
     return {
+        "freeze": freeze,
+        "delegation": delegation,
         "action_item": action_item,
         "duty": release.duties.first(),
         "draft": build.create(),
@@ -69,6 +84,8 @@ PAGES: dict[str, Callable[[dict[str, Any]], list[Any]]] = {
     "release-detail": lambda o: [o["release"].pk],
     "release-edit": lambda o: [o["draft"].pk],
     "release-notes": lambda o: [o["release"].pk],
+    "release-audit-csv": lambda o: [o["release"].pk],
+    "audit-csv": lambda o: [],
     "incident-open": lambda o: [o["release"].pk],
     "release-action": lambda o: [o["release"].pk, "close"],
     "checklist-action": lambda o: [o["item"].pk, "done"],
@@ -86,6 +103,20 @@ PAGES: dict[str, Callable[[dict[str, Any]], list[Any]]] = {
     "duty-done": lambda o: [o["duty"].pk],
     "gate-detail": lambda o: [o["gate"].pk],
     "gate-decide": lambda o: [o["gate"].pk, "approve"],
+    "team": lambda o: [],
+    "team-default-set": lambda o: ["ux-designer"],
+    "team-separation-set": lambda o: [],
+    "team-assign": lambda o: [o["release"].pk, "ux-designer"],
+    "team-exception-record": lambda o: [o["release"].pk],
+    "team-policies": lambda o: [],
+    "team-policy-set": lambda o: ["patch"],
+    "freezes": lambda o: [],
+    "freeze-create": lambda o: [],
+    "freeze-end": lambda o: [o["freeze"].pk],
+    "deploy-override": lambda o: [o["release"].pk],
+    "my-delegations": lambda o: [],
+    "team-delegations": lambda o: [],
+    "delegation-cancel": lambda o: [o["delegation"].pk],
 }
 
 

@@ -43,6 +43,7 @@ from .tables import (
     HANDOFF_PHASE_STAGES,
     PHASE_STAGES,
     RELEASE_ACTIONS,
+    RETROACTIVE_SIGNING_STAGES,
     REVOKING_STAGES,
     SIGNING_STAGES,
     GateState,
@@ -151,16 +152,26 @@ def gate_actions(
                 "the release cannot be approved."
             )
     state = gate.state
+    retroactive = getattr(gate, "retroactive", False)
+    signing = RETROACTIVE_SIGNING_STAGES if retroactive else SIGNING_STAGES
+    rejecting = RETROACTIVE_SIGNING_STAGES if retroactive else REVOKING_STAGES
+    # After the deploy nothing is revoked: an approval given then is final, like every other.
+    stands = (
+        f"The {role} gate was approved; after the deploy an approval stands."
+        if stage not in REVOKING_STAGES and state == GateState.APPROVED
+        else ""
+    )
     return {
         "approve": first_no(
-            stage_reason(SIGNING_STAGES, stage, "approve a gate"),
+            stage_reason(signing, stage, "approve a gate"),
             f"The {role} gate is already approved." if state == GateState.APPROVED else "",
             not_open,
         ),
         "reject": first_no(
-            stage_reason(REVOKING_STAGES, stage, "reject a gate"),
+            stage_reason(rejecting, stage, "reject a gate"),
             not_open,
             f"The {role} gate is already rejected." if state == GateState.REJECTED else "",
+            stands,
         ),
         "revoke": first_no(
             stage_reason(REVOKING_STAGES, stage, "revoke an approval"),

@@ -10,11 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+
+from django.utils import timezone
 
 from octoacme.errors import Refused
 from octoacme.names import display_name
 
+from .. import freezes as freeze_rules
 from ..models import (
     ActionItem,
     ActionItemState,
@@ -36,6 +40,7 @@ from ..models import (
     RoleKey,
     Stage,
 )
+from ..timefmt import format_time
 from .tables import GateState
 
 # The release step that comes next in each stage, and how a refusal of it starts. In staging
@@ -92,6 +97,12 @@ class Rows:
     duties: Sequence[Duty] = ()
     incidents: Sequence[Incident] = ()
     action_items: Sequence[ActionItem] = ()
+    # The deploy's timing: the active freezes (`freezes.active`), whether an unused deploy
+    # override waits (a `DeployOverride`, or True where a page only knows it exists), and
+    # the instant to judge (now when None).
+    freezes: Sequence[Any] = ()
+    override: Any = None
+    now: datetime | None = None
     holders: dict[int, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -119,7 +130,7 @@ def blockers(
     if step == "stage":
         return _stage(rows)
     if step == "deploy":
-        return _deploy(rows, says_proceed)
+        return _deploy(rows, says_proceed) + ([] if rows.override else timing(release, rows))
     if step == "close":
         return _close(rows)
     return []
@@ -139,6 +150,8 @@ def refusal(step: str, found: Iterable[Blocker]) -> str:
 
 def load(release: Release) -> Rows:
     """The rows `blockers` reads, for a service holding the release lock."""
+    deploying = next_step(release.stage) == "deploy"
+    now = timezone.now()
     return Rows(
         items=list(release.checklist.select_related("template__owner")),
         handoffs=list(release.handoffs.select_related("template__from_role", "template__to_role")),
@@ -150,6 +163,15 @@ def load(release: Release) -> Rows:
         action_items=list(
             ActionItem.objects.filter(incident__release=release).select_related("owner")
         ),
+        freezes=freeze_rules.active(now) if deploying else (),
+        # The oldest unused override; the deploy it lets through marks it used. Overrides are
+        # recorded and used under the release's lock, which the caller holds.
+        override=release.deploy_overrides.filter(used_at__isnull=True)
+        .order_by("created_at", "id")
+        .first()
+        if deploying
+        else None,
+        now=now,
     )
 
 
@@ -206,7 +228,18 @@ def _deploy(rows: Rows, says_proceed: Callable[[Handoff], bool]) -> list[Blocker
     found += [
         rows.blocker(f"The {g.role.name} gate is {g.get_state_display().lower()}", g.role, "gates")
         for g in rows.gates
-        if g.state != GateState.APPROVED
+        if g.state != GateState.APPROVED and not g.retroactive
+    ]
+    # A gate the policy lets sign after the deploy need not be signed yet, but a "no" from
+    # it stops the deploy all the same: its holder approves once what they rejected is fixed.
+    found += [
+        rows.blocker(
+            f"The {g.role.name} gate is rejected (it may sign after the deploy, but said no)",
+            g.role,
+            "gates",
+        )
+        for g in rows.gates
+        if g.retroactive and g.state == GateState.REJECTED
     ]
     # The Product Manager's "Approve final release decision" is recorded before the deploy.
     found += [
@@ -223,8 +256,35 @@ def _deploy(rows: Rows, says_proceed: Callable[[Handoff], bool]) -> list[Blocker
     return found
 
 
+def timing(release: Release, rows: Rows) -> list[Blocker]:
+    """A freeze in force, or a moment outside the release's deployment window: the Project
+    Manager (or an admin) may let the deploy through with an override, so they own it.
+    Listed whether or not an override waits (the deploy service asks, to mark it used)."""
+    now = rows.now or timezone.now()
+    pm = rows.role(RoleKey.PROJECT_MANAGER)
+    found = []
+    frozen = freeze_rules.in_force(rows.freezes, now)
+    if frozen is not None:
+        found.append(f"Deploys are frozen until {frozen.ends()}: {frozen.reason}")
+    outside = freeze_rules.outside_window(release.window_start, release.window_end, now)
+    if outside:
+        found.append(outside)
+    return [
+        rows.blocker(text, pm, "next-step") if pm else Blocker(text, "", NOBODY, "next-step")
+        for text in found
+    ]
+
+
 def _close(rows: Rows) -> list[Blocker]:
-    found = [_item(rows, i) for i in rows.items if i.state == ChecklistState.OPEN]
+    # A retroactive gate (see `_retroactive`) is named once, as a gate, not as its checklist item.
+    retroactive = {g.role_id for g in rows.gates if g.retroactive}
+    found = [
+        _item(rows, i)
+        for i in rows.items
+        if i.state == ChecklistState.OPEN
+        and not (i.template.kind == ChecklistKind.GATE and i.template.owner_id in retroactive)
+    ]
+    found += _retroactive(rows)
     for h in rows.handoffs:
         t = h.template
         if t.phase != ChecklistPhase.POST_DEPLOY or h.state == HandoffState.ACKNOWLEDGED:
@@ -256,6 +316,23 @@ def _close(rows: Rows) -> list[Blocker]:
         for a in rows.action_items
         if a.state == ActionItemState.OPEN
     ]
+    return found
+
+
+def _retroactive(rows: Rows) -> list[Blocker]:
+    """Gates signed after the deploy under an expedited policy keep the release open until
+    they approve; a rejection stays a blocker until its holder approves after a fix."""
+    found = []
+    for g in rows.gates:
+        if not g.retroactive or g.state == GateState.APPROVED:
+            continue
+        due = f", due {format_time(g.due_at)}" if g.due_at else ""
+        text = (
+            f"The {g.role.name} gate rejected the deployed release"
+            if g.state == GateState.REJECTED
+            else f"The {g.role.name} gate is not signed yet (retroactive{due})"
+        )
+        found.append(rows.blocker(text, g.role, "gates"))
     return found
 
 

@@ -55,6 +55,10 @@ EDITABLE_STAGES = frozenset({Stage.PLANNING, Stage.STAGING, Stage.APPROVED})
 # Stages in which gates may be decided or revoked ("until production deploy").
 SIGNING_STAGES = frozenset({Stage.STAGING})
 REVOKING_STAGES = frozenset({Stage.STAGING, Stage.APPROVED})
+# A gate its release type's expedited policy lets sign after the deploy (`SignOff.retroactive`)
+# is approved or rejected from staging until it is done: before the deploy if its holder has
+# the time, after it within the policy's hours. Revoking it follows REVOKING_STAGES.
+RETROACTIVE_SIGNING_STAGES = frozenset({Stage.STAGING, Stage.APPROVED, Stage.DEPLOYED})
 # Stages in which role assignments may change (not after the release is finished).
 ASSIGNABLE_STAGES = frozenset({Stage.PLANNING, Stage.STAGING, Stage.APPROVED, Stage.DEPLOYED})
 # A failed deploy is recorded on an approved release (the attempt did not go through) or a

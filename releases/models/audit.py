@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from .release import Release
 
@@ -34,9 +35,12 @@ class AuditEvent(models.Model):
     from_state = models.CharField(max_length=40, blank=True)
     to_state = models.CharField(max_length=40, blank=True)
     comment = models.TextField(blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    # Not auto_now_add: the hash chain covers the time, so `audit.record` sets it before the
+    # insert and auto_now_add would overwrite it in pre_save.
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     # The hash chain (tamper evidence): sha256 over this row's content and the previous row's
-    # `chain_hash`; `manage.py verify_audit` recomputes it. Blank on rows written before it.
+    # `chain_hash` (see releases/chain.py); `manage.py verify_audit` recomputes it. Rows
+    # written before the chain existed were hashed by migration 0011.
     chain_hash = models.CharField(max_length=64, blank=True, editable=False)
 
     objects = AuditEventQuerySet.as_manager()

@@ -3,7 +3,9 @@ keys its notices by the audit event that caused them (one event, one notice per 
 """
 
 from .common import gate_link, oncall, release_link, role_people
+from .delegations import delegation_cancelled, delegation_set_for_you, delegation_started
 from .duties import final_decision_due, final_decision_recorded, release_deployed
+from .freezes import deploy_override_recorded
 from .gates import (
     approval_stale,
     final_gate_opened,
@@ -22,6 +24,7 @@ from .incidents import (
     incident_resolved,
     rollback_recorded,
 )
+from .policies import retroactive_due, retroactive_rejected
 from .releases import (
     downgrade_deployed,
     release_approved,
@@ -29,12 +32,18 @@ from .releases import (
     release_reopened,
 )
 from .roles import role_changed
+from .team import default_holder_named
 
 __all__ = [
     "action_item_assigned",
     "action_item_due",
     "action_item_overdue",
     "approval_stale",
+    "default_holder_named",
+    "delegation_cancelled",
+    "delegation_set_for_you",
+    "delegation_started",
+    "deploy_override_recorded",
     "downgrade_deployed",
     "final_decision_due",
     "final_decision_recorded",
@@ -55,6 +64,8 @@ __all__ = [
     "release_deployed",
     "release_link",
     "release_reopened",
+    "retroactive_due",
+    "retroactive_rejected",
     "role_changed",
     "role_people",
     "rollback_recorded",

@@ -29,18 +29,30 @@ def gates_opened(release: Release, gates: Iterable[object], event: AuditEvent) -
         )
 
 
-def final_gate_opened(release: Release, gate: object, event: AuditEvent) -> None:
+def final_gate_opened(
+    release: Release, gate: object, event: AuditEvent, *, after: Iterable[str] = ()
+) -> None:
+    """`after`: the gates an expedited policy lets sign after the deploy (none by default)."""
+    after = list(after)
+    subject = f"All six gates approved: confirm sign-offs for {release}"
+    headline = (
+        f"Every role gate of {release} is approved. Confirm all sign-offs received to approve "
+        "the release."
+    )
+    if after:
+        subject = f"Gates before the deploy approved: confirm sign-offs for {release}"
+        headline = (
+            f"The role gates {release} needs before its deploy are approved. Confirm to approve "
+            "the release; under its expedited policy " + ", ".join(after) + " sign after the "
+            "deploy."
+        )
     notify(
         key=f"ev{event.pk}:confirm:{gate.pk}",
         kind="confirm_signoffs",
         to=recipients(role_people(release, RoleKey.PROJECT_MANAGER)),
-        subject=f"All six gates approved: confirm sign-offs for {release}",
+        subject=subject,
         release_id=release.pk,
-        context={
-            "headline": f"Every role gate of {release} is approved. Confirm all sign-offs "
-            "received to approve the release.",
-            **_gate_context(gate),
-        },
+        context={"headline": headline, **_gate_context(gate)},
     )
 
 

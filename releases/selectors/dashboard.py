@@ -30,6 +30,7 @@ from ..models import (
     RoleAssignment,
     RoleKey,
 )
+from .freezes import card_flag, window_frozen
 
 PAGE_SIZE = 20
 FINISHED = FINISHED_STAGES
@@ -56,10 +57,16 @@ class ReleaseSummary:
     checklist_total: int
     blocked: list[str] = field(default_factory=list)
     longest_pending: GateView | None = None
+    frozen: Any = None  # the freeze period its window falls in (`releases.freezes.Period`)
 
     @property
     def gates_approved(self) -> int:
         return sum(g.gate.state == GateState.APPROVED for g in self.gates)
+
+    @property
+    def retroactive_open(self) -> int:
+        """Gates an expedited policy lets sign after the deploy, not approved yet."""
+        return sum(g.gate.retroactive and g.gate.state != GateState.APPROVED for g in self.gates)
 
     @property
     def gate_percent(self) -> int:
@@ -223,9 +230,16 @@ def _release_day_blockers(release: Release, owner: Any, now: datetime) -> list[s
     return found
 
 
-def dashboard(*, stage: str = "", release_type: str = "", q: str = "", page: int | str = 1) -> Page:
-    """One page of active releases as (id, revision, overdue hand-offs) triples;
-    cards.render() draws them."""
+def dashboard(
+    *,
+    stage: str = "",
+    release_type: str = "",
+    q: str = "",
+    page: int | str = 1,
+    freezes: list[Any] | None = None,
+) -> Page:
+    """One page of active releases as (id, revision, overdue hand-offs, freeze flag) entries;
+    cards.render() draws them. `freezes`: the active ones (`releases.freezes.active`)."""
     qs = Release.objects.active().order_by("window_start", "-created_at", "-id")
     if stage:
         qs = qs.filter(stage=stage)
@@ -239,13 +253,26 @@ def dashboard(*, stage: str = "", release_type: str = "", q: str = "", page: int
     # A card shows overdue hand-offs, which become so with time and no change to the release:
     # their count keys the card beside the revision (it only grows until a change bumps it).
     qs = qs.annotate(overdue=_count(overdue_handoffs()))
-    return Paginator(qs.values_list("pk", "revision", "overdue"), PAGE_SIZE).get_page(page)
+    found = Paginator(
+        qs.values_list("pk", "revision", "overdue", "stage", "window_start", "window_end"),
+        PAGE_SIZE,
+    ).get_page(page)
+    # A card flags a window that falls in a freeze: a freeze created or ended changes no
+    # release's revision, so the freeze's id keys the card too.
+    found.object_list = [
+        (pk, revision, overdue, card_flag(freezes or [], in_stage, start, end))
+        for pk, revision, overdue, in_stage, start, end in found.object_list
+    ]
+    return found
 
 
-def summaries(ids: list[int]) -> list[ReleaseSummary]:
+def summaries(ids: list[int], *, freezes: list[Any] | None = None) -> list[ReleaseSummary]:
     """What the dashboard cards of these releases show, in their order, in four queries."""
     by_id = {r.pk: r for r in _with_summary_data(Release.objects.filter(pk__in=ids))}
-    return [summarize(by_id[pk]) for pk in ids if pk in by_id]
+    found = [summarize(by_id[pk]) for pk in ids if pk in by_id]
+    for summary in found:
+        summary.frozen = window_frozen(summary.release, freezes or [])
+    return found
 
 
 def recently_finished(limit: int = 5) -> QuerySet[Release]:

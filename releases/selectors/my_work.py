@@ -12,7 +12,6 @@ from django.db.models import (
     Case,
     CharField,
     Count,
-    Exists,
     F,
     IntegerField,
     OuterRef,
@@ -40,9 +39,9 @@ from ..models import (
     Handoff,
     HandoffState,
     Release,
-    RoleAssignment,
     RoleKey,
 )
+from .acting import acts, for_whom, gates_for_whom, label
 
 # Each list on My work shows at most this many rows (most urgent first) and says how many
 # there are: someone holding a role on hundreds of releases still gets a page in a blink.
@@ -123,12 +122,8 @@ class MyWork:
         return timezone.localdate(self.now)
 
 
-def _held(user: AbstractBaseUser, role_ref: str) -> Exists:
-    return Exists(
-        RoleAssignment.objects.filter(release=OuterRef("release"), role=OuterRef(role_ref)).filter(
-            Q(holder=user) | Q(backup=user)
-        )
-    )
+def _held(user: AbstractBaseUser, role_ref: str, givers: list[int] | None = None) -> Q:
+    return acts(user, givers or [], "release", role=OuterRef(role_ref))
 
 
 def _phase_open(phases: dict[str, frozenset[str]], phase_field: str) -> Q:
@@ -138,22 +133,24 @@ def _phase_open(phases: dict[str, frozenset[str]], phase_field: str) -> Q:
     return condition
 
 
-def _may_take(user: AbstractBaseUser, action: str) -> Q:
-    """Releases in a stage where `action` applies, on which `user` holds a role that may take it."""
-    holds = RoleAssignment.objects.filter(
-        release=OuterRef("pk"), role__key__in=permissions.ACTION_ROLES[action]
-    ).filter(Q(holder=user) | Q(backup=user))
-    return Q(Exists(holds), stage__in=lifecycle.TRANSITIONS[action].sources)
+def _may_take(user: AbstractBaseUser, action: str, givers: list[int]) -> Q:
+    """Releases in a stage where `action` applies, on which `user` holds a role that may take it
+    (or acts for someone who does)."""
+    holds = acts(user, givers, "pk", role__key__in=permissions.ACTION_ROLES[action])
+    return holds & Q(stage__in=lifecycle.TRANSITIONS[action].sources)
 
 
-def _next_steps(user: AbstractBaseUser) -> Listing:
+def _next_steps(user: AbstractBaseUser, givers: dict[int, Any] | None = None) -> Listing:
     # One query whatever the number of releases: each row says which step it is waiting for.
-    conditions = {action: _may_take(user, action) for action in NEXT_STEPS}
+    givers = givers or {}
+    conditions = {action: _may_take(user, action, list(givers)) for action in NEXT_STEPS}
     condition = Q(pk__in=[])
     for one in conditions.values():
         condition |= one
+    # Whom the user would act for: the holder of any role that may take a listed step.
+    roles = {k for action in NEXT_STEPS for k in permissions.ACTION_ROLES[action]}
     listing = _first(
-        Release.objects.filter(condition)
+        for_whom(Release.objects.filter(condition), user, givers, "pk", role__key__in=roles)
         .annotate(
             next_action=Case(
                 *(When(c, then=Value(action)) for action, c in conditions.items()),
@@ -162,10 +159,14 @@ def _next_steps(user: AbstractBaseUser) -> Listing:
         )
         .order_by(F("window_start").asc(nulls_last=True), "id")
     )
-    return Listing([NextStep(r, r.next_action) for r in listing.rows], listing.total)
+    return label(
+        Listing([NextStep(r, r.next_action) for r in listing.rows], listing.total),
+        givers,
+        annotated=lambda step: step.release,
+    )
 
 
-def _duties(user: AbstractBaseUser) -> Listing:
+def _duties(user: AbstractBaseUser, givers: dict[int, Any] | None = None) -> Listing:
     """Open duties the user may mark done now: the Product Manager's final release decision
     on an approved release, the other release-day and post-release duties once deployed (the
     stages come from `lifecycle`, the same tables `duty_actions` reads)."""
@@ -173,8 +174,10 @@ def _duties(user: AbstractBaseUser) -> Listing:
     condition = Q(final, release__stage__in=lifecycle.FINAL_DECISION_STAGES) | Q(
         _phase_open(lifecycle.DUTY_PHASE_STAGES, "phase"), ~final
     )
+    givers = givers or {}
+    qs = Duty.objects.filter(condition, _held(user, "role", list(givers)), state=DutyState.OPEN)
     return _first(
-        Duty.objects.filter(condition, _held(user, "role"), state=DutyState.OPEN)
+        for_whom(qs, user, givers, "release", role=OuterRef("role"))
         .select_related("release", "role")
         .annotate(
             phase_order=Case(
@@ -192,50 +195,73 @@ def _duties(user: AbstractBaseUser) -> Listing:
 
 
 def my_work(user: AbstractBaseUser) -> MyWork:
+    # The one query delegation adds: who delegates to this user now (with their names).
+    givers = {
+        d.person_id: d.person for d in permissions.delegations_to(user).select_related("person")
+    }
+    ids = list(givers)
     gates = _first(
-        signable_gates(user)
+        gates_for_whom(signable_gates(user), user, givers)
         .filter(release__stage__in=lifecycle.SIGNING_STAGES, opened_at__isnull=False)
         .exclude(state=GateState.APPROVED)
         .select_related("release", "role")
         .order_by("opened_at", "id")
     )
     items = _first(
-        ChecklistItem.objects.filter(
-            _held(user, "template__owner"),
-            _phase_open(lifecycle.PHASE_STAGES, "template__phase"),
-            state=ChecklistState.OPEN,
-            template__kind=ChecklistKind.MANUAL,
+        for_whom(
+            ChecklistItem.objects.filter(
+                _held(user, "template__owner", ids),
+                _phase_open(lifecycle.PHASE_STAGES, "template__phase"),
+                state=ChecklistState.OPEN,
+                template__kind=ChecklistKind.MANUAL,
+            ),
+            user,
+            givers,
+            "release",
+            role=OuterRef("template__owner"),
         )
         .select_related("release", "template__owner")
         .order_by("release__window_start", "release_id", "template__group", "template__position")
     )
     to_send = _first(
-        Handoff.objects.filter(
-            _held(user, "template__from_role"),
-            _phase_open(lifecycle.HANDOFF_PHASE_STAGES, "template__phase"),
-            state=HandoffState.PENDING,
+        for_whom(
+            Handoff.objects.filter(
+                _held(user, "template__from_role", ids),
+                _phase_open(lifecycle.HANDOFF_PHASE_STAGES, "template__phase"),
+                state=HandoffState.PENDING,
+            ),
+            user,
+            givers,
+            "release",
+            role=OuterRef("template__from_role"),
         )
         .select_related("release", "template__from_role", "template__to_role")
         .order_by("due_at", "release_id", "template__position")
     )
     to_acknowledge = _first(
         # Only while acknowledging can still matter: a pre-deploy hand-off is moot once deployed.
-        Handoff.objects.filter(
-            _held(user, "template__to_role"),
-            _phase_open(lifecycle.ACKNOWLEDGE_PHASE_STAGES, "template__phase"),
-            state=HandoffState.SENT,
+        for_whom(
+            Handoff.objects.filter(
+                _held(user, "template__to_role", ids),
+                _phase_open(lifecycle.ACKNOWLEDGE_PHASE_STAGES, "template__phase"),
+                state=HandoffState.SENT,
+            ),
+            user,
+            givers,
+            "release",
+            role=OuterRef("template__to_role"),
         )
         .select_related("release", "template__from_role", "template__to_role", "sent_by")
         .order_by("sent_at")
     )
     return MyWork(
-        gates,
-        items,
-        to_send,
-        to_acknowledge,
-        _next_steps(user),
+        label(gates, givers),
+        label(items, givers),
+        label(to_send, givers),
+        label(to_acknowledge, givers),
+        _next_steps(user, givers),
         timezone.now(),
-        duties=_duties(user),
+        duties=label(_duties(user, givers), givers),
         action_items=_first(
             ActionItem.objects.filter(owner=user, state=ActionItemState.OPEN)
             .select_related("incident__release")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 
 from signoffs.models import GateState, SignOff
 from signoffs.selectors import says_proceed
@@ -15,7 +15,9 @@ from ..models import (
     ChecklistGroup,
     ChecklistItem,
     ChecklistState,
+    DeployOverride,
     Duty,
+    DutyException,
     DutyPhase,
     Handoff,
     IncidentState,
@@ -38,6 +40,14 @@ def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
     release = (
         Release.objects.filter(pk=release_id)
         .select_related("rolled_back_to", "superseded_by", "created_by", "fixes_incident__release")
+        # The reason of a deploy override waiting to be used (None without one): no query more.
+        .annotate(
+            override_reason=Subquery(
+                DeployOverride.objects.filter(release=OuterRef("pk"), used_at__isnull=True)
+                .order_by("created_at", "id")
+                .values("reason")[:1]
+            )
+        )
         .prefetch_related(
             Prefetch(
                 "signoffs",
@@ -65,6 +75,14 @@ def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
                 to_attr="duty_list",
             ),
             incidents_prefetch(),
+            # Admins' exceptions to separation of duties, shown with who holds which role.
+            Prefetch(
+                "duty_exceptions",
+                queryset=DutyException.objects.select_related("person", "created_by").order_by(
+                    "id"
+                ),
+                to_attr="exception_list",
+            ),
             Prefetch(
                 "audit_events",
                 queryset=AuditEvent.objects.select_related("actor").order_by("-created_at", "-id"),
@@ -90,9 +108,11 @@ def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
     return release, summarize(release)
 
 
-def next_step_blockers(release: Release) -> list[lifecycle.readiness.Blocker]:
+def next_step_blockers(
+    release: Release, *, freezes: list[Any] | None = None
+) -> list[lifecycle.readiness.Blocker]:
     """What still blocks the next step of a release loaded by `release_page`, from its rows
-    (no query)."""
+    and the active `freezes` (`selectors.release_freezes`; no query)."""
     rows = lifecycle.readiness.Rows(
         items=release.checklist_items,
         handoffs=release.handoff_list,
@@ -101,5 +121,7 @@ def next_step_blockers(release: Release) -> list[lifecycle.readiness.Blocker]:
         duties=getattr(release, "duty_list", []),
         incidents=release.incident_list,
         action_items=[a for i in release.incident_list for a in i.item_list],
+        freezes=freezes or [],
+        override=getattr(release, "override_reason", None),
     )
     return lifecycle.readiness.blockers(release, rows, says_proceed=says_proceed)

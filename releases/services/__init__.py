@@ -18,8 +18,10 @@ from .action_items import (
 )
 from .assignments import role_assign
 from .checklist import checklist_complete, checklist_mark_not_applicable, checklist_reopen
+from .delegations import delegation_cancel, delegation_create
 from .deploy import release_record_deploy
 from .duties import duty_done
+from .freezes import deploy_override_record, freeze_create, freeze_end
 from .handoffs import handoff_acknowledge, handoff_send
 from .incidents import (
     incident_fix_forward,
@@ -36,6 +38,7 @@ from .releases import (
     release_move_to_staging,
     release_update,
 )
+from .team import default_holder_set, duty_exception_record, separation_set
 
 __all__ = [
     "action_item_add",
@@ -44,7 +47,14 @@ __all__ = [
     "checklist_complete",
     "checklist_mark_not_applicable",
     "checklist_reopen",
+    "default_holder_set",
+    "delegation_cancel",
+    "delegation_create",
+    "deploy_override_record",
     "duty_done",
+    "duty_exception_record",
+    "freeze_create",
+    "freeze_end",
     "handoff_acknowledge",
     "handoff_send",
     "incident_close_review",
@@ -61,4 +71,5 @@ __all__ = [
     "release_record_failed_deploy",
     "release_update",
     "role_assign",
+    "separation_set",
 ]

@@ -15,7 +15,7 @@ from octoacme.errors import Refused
 from octoacme.names import display_name
 
 from .. import audit, lifecycle, notices, permissions
-from ..locks import lock_child
+from ..locks import begin_write, lock_child
 from ..models import ActionItem, ActionItemState, Incident, Release
 from ..text import clean_field
 from .incidents import incident_verdicts
@@ -124,6 +124,7 @@ def incident_close_review(*, incident_id: int, actor: AbstractBaseUser) -> Incid
 
 def _lock_item(item_id: int) -> tuple[Release, ActionItem]:
     """The app's lock order: the release row of the item's incident first, then the item."""
+    begin_write()
     release = (
         Release.objects.select_for_update(of=("self",)).filter(incidents__items__pk=item_id).first()
     )

@@ -12,7 +12,7 @@ from signoffs import permissions as gate_permissions
 from signoffs import services as gate_services
 from signoffs.models import SignOff
 
-from .. import audit, lifecycle, notices, permissions
+from .. import audit, lifecycle, notices, permissions, separation
 from ..locks import lock_release
 from ..models import (
     RoleAssignment,
@@ -28,9 +28,13 @@ def role_assign(
     backup: AbstractBaseUser | None = None,
     actor: AbstractBaseUser,
 ) -> RoleAssignment:
-    """Set who holds a role on a release (None unassigns); the gate permission follows."""
-    permissions.require_manage_assignments(actor)
+    """Set who holds a role on a release (None unassigns); the gate permission follows.
+
+    Admins on any release, the release's Project Manager on theirs; separation of duties
+    refuses a person who already holds another role on the release (unless excepted).
+    """
     release = lock_release(release_id)
+    permissions.require_manage_assignments(actor, release)
     lifecycle.require_stage(lifecycle.ASSIGNABLE_STAGES, release.stage, "change role holders")
     try:
         assignment = (
@@ -47,6 +51,12 @@ def role_assign(
     for field, user in (("holder", holder), ("backup", backup)):
         if user is not None and not user.is_active:
             raise ValidationError({field: f"{user} is deactivated and cannot hold a role."})
+        # Only people new to this role: a conflict that predates the rule (or an exception
+        # since withdrawn) does not stop an unrelated edit of the same row.
+        if user is not None and user.pk not in (assignment.holder_id, assignment.backup_id):
+            reason = separation.conflict(user, release, role_key=role_key)
+            if reason:
+                raise ValidationError({field: reason})
     old = {u.pk: u for u in (assignment.holder, assignment.backup) if u is not None}
     new = {u.pk: u for u in (holder, backup) if u is not None}
     if (assignment.holder_id, assignment.backup_id) == (
@@ -83,5 +93,6 @@ def role_assign(
         added=[new[pk] for pk in new.keys() - old.keys()],
         removed=[old[pk] for pk in old.keys() - new.keys()],
         event=event,
+        backups=[backup.pk] if backup is not None else [],
     )
     return assignment

@@ -176,6 +176,8 @@ def _set_item(
     audit.record(
         release=release,
         actor=actor,
+        # A delegate ticking the person's item: "by X for Y".
+        on_behalf_of=permissions.acting_for(actor, release, [item.template.owner.key]),
         verb="checklist." + state,
         subject=item.template.text,
         from_state=from_state,

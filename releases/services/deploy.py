@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from octoacme.errors import Refused
+from signoffs import services as gate_services
 from signoffs.selectors import says_proceed
 
 from .. import audit, lifecycle, notices, versions
@@ -21,6 +22,7 @@ from ..models import (
 )
 from ..text import clean_field
 from .duties import announce_duties
+from .freezes import use_override
 from .handoffs import set_due_times
 from .releases import _tick_event_item
 
@@ -58,11 +60,13 @@ def release_record_deploy(
         )
     # The page's list of what is left: pre-deploy items, the DevOps "proceed", the gates and
     # the Product Manager's final release decision. A downgrade is confirmed above, not here.
-    lifecycle.readiness.require_ready(
-        release, lifecycle.readiness.load(release), says_proceed=says_proceed
-    )
+    # A freeze or the window blocks too, unless an unused override waits: then it is used.
+    rows = lifecycle.readiness.load(release)
+    lifecycle.readiness.require_ready(release, rows, says_proceed=says_proceed)
     now = timezone.now()
     event = lifecycle.move(release, "deploy", actor=actor, now=now, comment=comment)
+    if rows.override is not None and lifecycle.readiness.timing(release, rows):
+        use_override(release, rows.override, actor=actor, now=now)
     _tick_event_item(release, PRODUCTION_ITEM, actor=actor, now=now)
     replaced = _supersede_production(release, actor=actor, now=now)
     if higher is not None:
@@ -75,6 +79,8 @@ def release_record_deploy(
         )
         notices.downgrade_deployed(release, higher, replaced, downgrade)
     set_due_times(release, ChecklistPhase.POST_DEPLOY, now=now)
+    # Gates an expedited policy lets sign after the deploy are due from now (none by default).
+    gate_services.set_due(release, rows.gates, now=now, event=event)
     # The 24-48 h follow-ups live in the database; a periodic sweep acts on them when due.
     FollowUp.objects.bulk_create(
         [

@@ -65,6 +65,7 @@ def duty_done(*, duty_id: int, actor: AbstractBaseUser, note: str = "") -> Duty:
     event = audit.record(
         release=release,
         actor=actor,
+        on_behalf_of=permissions.acting_for(actor, release, [duty.role.key]),
         verb="duty.done",
         subject=f"{duty.role.name}: {duty.text}",
         from_state=DutyState.OPEN,

@@ -58,6 +58,7 @@ def handoff_send(
     event = audit.record(
         release=release,
         actor=actor,
+        on_behalf_of=permissions.acting_for(actor, release, [t.from_role.key]),
         verb="handoff.sent",
         subject=str(t),
         from_state=from_state,
@@ -125,6 +126,7 @@ def handoff_acknowledge(
     event = audit.record(
         release=release,
         actor=actor,
+        on_behalf_of=permissions.acting_for(actor, release, [t.to_role.key]),
         verb=verb,
         subject=str(t),
         from_state=from_state,

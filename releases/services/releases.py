@@ -16,7 +16,7 @@ from signoffs import services as gate_services
 from signoffs.models import SignOff
 from signoffs.selectors import says_proceed
 
-from .. import audit, lifecycle, notices, permissions, versions
+from .. import audit, lifecycle, notices, permissions, separation, versions
 from ..changes import changed_fields, check_lines, edit_token, normalize
 from ..locks import lock_release
 from ..models import (
@@ -36,6 +36,7 @@ from ..text import clean_field
 from .checklist import reopen_emptied
 from .duties import create_duties
 from .handoffs import set_due_times
+from .policies import gate_terms
 
 STAGING_ITEM = "deploy-to-staging"
 
@@ -63,7 +64,17 @@ def create_release(*, actor: AbstractBaseUser, fields: dict[str, Any], **links: 
 
     roles = list(Role.objects.all())
     defaults = {d.role_id: d for d in DefaultHolder.objects.all()}
-    SignOff.objects.bulk_create(SignOff(release=release, role=role) for role in roles)
+    # The type's policy as it stands now: later edits of it leave this release's gates alone.
+    retroactive = gate_terms(release.release_type)
+    SignOff.objects.bulk_create(
+        SignOff(
+            release=release,
+            role=role,
+            retroactive=role.pk in retroactive,
+            retroactive_hours=retroactive.get(role.pk),
+        )
+        for role in roles
+    )
     ChecklistItem.objects.bulk_create(
         ChecklistItem(release=release, template=t) for t in ChecklistTemplate.objects.all()
     )
@@ -80,17 +91,37 @@ def create_release(*, actor: AbstractBaseUser, fields: dict[str, Any], **links: 
         comment=f"{release.name} {release.version}",
     )
     gates = {g.role_id: g for g in SignOff.objects.filter(release=release)}
+    # The default-holder service refuses defaults that give one person two roles while
+    # separation of duties is on; defaults set before it was switched on still might. Such a
+    # person keeps the first role in the guide's order, and the other stays unassigned (the
+    # release page lists it as a role without a holder) with the reason in the audit trail.
+    separate = separation.enforced()
+    placed: dict[int, Role] = {}
+    release.left_unassigned = []
     for role in roles:
         default = defaults.get(role.pk)
-        assignment = RoleAssignment.objects.create(
+        people = {}
+        for field in ("holder", "backup"):
+            user = getattr(default, field) if default else None
+            if not _active(user):
+                continue
+            if separate and user.pk in placed:
+                reason = separation.refusal(user, placed[user.pk])
+                release.left_unassigned.append(f"{role.name} {field}: {reason}")
+                continue
+            people[field] = user
+        RoleAssignment.objects.create(release=release, role=role, **people)
+        for user in people.values():
+            placed.setdefault(user.pk, role)
+            gate_permissions.grant_sign(user, gates[role.pk])
+    if release.left_unassigned:
+        audit.record(
             release=release,
-            role=role,
-            holder=default.holder if default and _active(default.holder) else None,
-            backup=default.backup if default and _active(default.backup) else None,
+            actor=actor,
+            verb="role.left_unassigned",
+            subject="separation of duties",
+            comment=" ".join(release.left_unassigned),
         )
-        for user in (assignment.holder, assignment.backup):
-            if user is not None:
-                gate_permissions.grant_sign(user, gates[role.pk])
     return release
 
 

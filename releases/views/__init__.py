@@ -13,6 +13,7 @@ from .actions import (
 )
 from .duties import duty_done
 from .edit import release_create, release_edit
+from .freezes import deploy_override, freeze_create, freeze_end, freeze_list
 from .incidents import (
     action_item_defer,
     action_item_done,
@@ -26,6 +27,7 @@ from .incidents import (
     incident_rollback,
 )
 from .pages import dashboard, my_work, release_detail, release_notes
+from .team import team, team_assign, team_default_set, team_exception_record, team_separation_set
 
 __all__ = [
     "STAGE_ACTIONS",
@@ -33,7 +35,11 @@ __all__ = [
     "action_item_done",
     "checklist_action",
     "dashboard",
+    "deploy_override",
     "duty_done",
+    "freeze_create",
+    "freeze_end",
+    "freeze_list",
     "handoff_acknowledge",
     "handoff_send",
     "incident_close_review",
@@ -50,4 +56,9 @@ __all__ = [
     "release_detail",
     "release_edit",
     "release_notes",
+    "team",
+    "team_assign",
+    "team_default_set",
+    "team_exception_record",
+    "team_separation_set",
 ]

@@ -26,6 +26,8 @@ def release_create(request: HttpRequest) -> HttpResponse:
             form.add_error(None, exc)
         else:
             messages.success(request, f"Created {release}. Default role holders were assigned.")
+            for note in getattr(release, "left_unassigned", []):
+                messages.warning(request, f"Left unassigned: {note}")
             return redirect("release-detail", pk=release.pk)
     return render(request, "releases/release_form.html", {"form": form, "release": None})
 

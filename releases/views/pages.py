@@ -11,7 +11,8 @@ from django.views.decorators.http import require_GET
 
 from signoffs.permissions import signable_gates
 
-from .. import cards, lifecycle, selectors, versions
+from .. import cards, lifecycle, permissions, selectors, versions
+from .. import freezes as freeze_rules
 from ..forms import DashboardFilterForm, HandoffSendForm
 from ..models import Release
 from ..notes import notes_markdown
@@ -26,6 +27,8 @@ def my_work(request: HttpRequest) -> HttpResponse:
 @require_GET
 def dashboard(request: HttpRequest) -> HttpResponse:
     form = DashboardFilterForm(request.GET or None)
+    now = timezone.now()
+    freezes = freeze_rules.active(now)  # the line above the cards, and the cards' flags
     filters: dict[str, Any] = {}
     if form.is_bound:
         form.is_valid()  # A bad value drops only its own filter (the page says which).
@@ -35,6 +38,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         release_type=filters.get("release_type", ""),
         q=filters.get("q", ""),
         page=request.GET.get("page", 1),
+        freezes=freezes,
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -44,7 +48,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page": page,
-            "cards": cards.render(list(page.object_list)),
+            "cards": cards.render(list(page.object_list), freezes=freezes),
+            "freeze_line": selectors.freeze_line(freezes, now),
             "finished": selectors.recently_finished(),
             "query": query.urlencode(),
         },
@@ -58,11 +63,15 @@ def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Release.DoesNotExist:
         raise Http404("No such release.") from None
     user, now = request.user, timezone.now()
-    held = {
-        a.role.key
-        for a in release.assignments.all()
-        if user.pk in (a.holder_id, a.backup_id) and user.is_active
-    }
+    # The roles the user acts in here: their own, or (one query) those of whoever delegates
+    # to them now, by the same rule the services apply.
+    held: set[str] = set()
+    if user.is_active:
+        held = permissions.roles_held(
+            ((a.role.key, a.holder_id, a.backup_id) for a in release.assignments.all()),
+            user.pk,
+            set(permissions.delegations_to(user).values_list("person_id", flat=True)),
+        )
     # Every button on the page comes from the lifecycle's verdict for this user and object,
     # the same one the service checks when the button is pressed.
     actions = lifecycle.release_actions(user, release, held)
@@ -81,6 +90,8 @@ def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for duty in release.duty_list:
         duty.may = lifecycle.duty_actions(duty, stage=release.stage, held=held)
     playbook = incident_section(release, actions, user)
+    freezes = selectors.release_freezes(release, now)
+    blockers = selectors.next_step_blockers(release, freezes=freezes)
     return render(
         request,
         "releases/release_detail.html",
@@ -94,7 +105,12 @@ def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "next_step": lifecycle.readiness.STEP_LABELS.get(
                 lifecycle.readiness.next_step(release.stage) or "", ""
             ),
-            "blockers": selectors.next_step_blockers(release),
+            "blockers": blockers,
+            # A freeze or the window blocks the deploy: who may let it through sees the form
+            # (asked only then, by the rule the override service applies).
+            "may_override": any(b.anchor == "next-step" for b in blockers)
+            and permissions.can_override_deploy(user, release),
+            "window_frozen": selectors.window_frozen(release, freezes),
             "signable": set(
                 signable_gates(user).filter(release=release).values_list("pk", flat=True)
             ),

@@ -7,11 +7,13 @@ allow, and writes its audit events in the same transaction.
 
 from ..selectors import FINAL_GATE
 from .decisions import MAX_COMMENT, gate_approve, gate_reject, gate_revoke
+from .retroactive import decided_after_deploy, set_due
 from .sync import final_gate_may_open, mark_stale, open_gates, reassigned, sync_final_gate
 
 __all__ = [
     "FINAL_GATE",
     "MAX_COMMENT",
+    "decided_after_deploy",
     "final_gate_may_open",
     "gate_approve",
     "gate_reject",
@@ -19,5 +21,6 @@ __all__ = [
     "mark_stale",
     "open_gates",
     "reassigned",
+    "set_due",
     "sync_final_gate",
 ]

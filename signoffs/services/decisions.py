@@ -9,13 +9,14 @@ from django.utils import timezone
 from octoacme.errors import Refused
 from releases import lifecycle, notices
 from releases.locks import lock_child
-from releases.models import Release
+from releases.models import Release, Stage
 from releases.text import clean_field
 
-from .. import selectors
+from .. import permissions, selectors
 from ..models import GateState, SignOff
 from ..selectors import FINAL_GATE
 from .duties import ask_final_decision, confirm_pre_release, reopen_pre_release
+from .retroactive import decided_after_deploy
 from .state import _set_state
 from .sync import _after_change, _sync_checklist
 
@@ -24,9 +25,10 @@ MAX_COMMENT = 5000
 
 def _lock_and_check(
     gate_id: int, actor: AbstractBaseUser, revision: int | None, action: str
-) -> tuple[Release, SignOff]:
+) -> tuple[Release, SignOff, AbstractBaseUser | None]:
     """Lock the gate (its release first); refuse what `actor` may not decide now: not their
-    gate is a 403 first, then a form drawn before a change, then the rest."""
+    gate is a 403 first, then a form drawn before a change, then the rest. Also returns the
+    person `actor` decides for by delegation, if any."""
     release, gate = lock_child(SignOff, gate_id, what="sign-off gate", related=("role",))
     gate.release = release
     verdict = selectors.gate_decisions(release, gate, actor)[action]
@@ -34,7 +36,7 @@ def _lock_and_check(
         lifecycle.require(verdict)
     _check_revision(gate, revision)
     lifecycle.require(verdict)
-    return release, gate
+    return release, gate, permissions.signing_for(actor, gate)
 
 
 def _check_revision(gate: SignOff, revision: int | None) -> None:
@@ -49,16 +51,24 @@ def _check_revision(gate: SignOff, revision: int | None) -> None:
 def gate_approve(
     *, gate_id: int, actor: AbstractBaseUser, comment: str = "", revision: int | None = None
 ) -> SignOff:
-    release, gate = _lock_and_check(gate_id, actor, revision, "approve")
+    release, gate, delegated_by = _lock_and_check(gate_id, actor, revision, "approve")
     comment = clean_field(
         comment, field="comment", label="The comment", required=False, max_length=MAX_COMMENT
     )
     now = timezone.now()
-    _set_state(
-        gate, state=GateState.APPROVED, actor=actor, now=now, comment=comment, verb="gate.approved"
+    event = _set_state(
+        gate,
+        state=GateState.APPROVED,
+        actor=actor,
+        now=now,
+        comment=comment,
+        verb="gate.approved",
+        delegated_by=delegated_by,
     )
     confirm_pre_release(release, gate, actor=actor, now=now)
-    if gate.role.key == FINAL_GATE:
+    if release.stage == Stage.DEPLOYED:  # a retroactive gate, signed after the deploy
+        decided_after_deploy(release, gate, event)
+    elif gate.role.key == FINAL_GATE:
         event = lifecycle.move(
             release, "approve", actor=actor, now=now, comment="All sign-offs received."
         )
@@ -74,7 +84,7 @@ def gate_approve(
 def gate_reject(
     *, gate_id: int, actor: AbstractBaseUser, reason: str, revision: int | None = None
 ) -> SignOff:
-    release, gate = _lock_and_check(gate_id, actor, revision, "reject")
+    release, gate, delegated_by = _lock_and_check(gate_id, actor, revision, "reject")
     reason = clean_field(
         reason,
         field="comment",
@@ -84,9 +94,18 @@ def gate_reject(
     )
     now = timezone.now()
     event = _set_state(
-        gate, state=GateState.REJECTED, actor=actor, now=now, comment=reason, verb="gate.rejected"
+        gate,
+        state=GateState.REJECTED,
+        actor=actor,
+        now=now,
+        comment=reason,
+        verb="gate.rejected",
+        delegated_by=delegated_by,
     )
     reopen_pre_release(release, gate, actor=actor, why=f"The {gate.role.name} gate was rejected.")
+    if release.stage == Stage.DEPLOYED:  # a retroactive gate said no to what is in production
+        decided_after_deploy(release, gate, event)
+        return gate
     reopened = _after_change(release, actor=actor, now=now)
     notices.gate_unapproved(gate, event, reopened=reopened is not None)
     return gate
@@ -96,13 +115,19 @@ def gate_reject(
 def gate_revoke(
     *, gate_id: int, actor: AbstractBaseUser, comment: str = "", revision: int | None = None
 ) -> SignOff:
-    release, gate = _lock_and_check(gate_id, actor, revision, "revoke")
+    release, gate, delegated_by = _lock_and_check(gate_id, actor, revision, "revoke")
     comment = clean_field(
         comment, field="comment", label="The comment", required=False, max_length=MAX_COMMENT
     )
     now = timezone.now()
     event = _set_state(
-        gate, state=GateState.PENDING, actor=actor, now=now, comment=comment, verb="gate.revoked"
+        gate,
+        state=GateState.PENDING,
+        actor=actor,
+        now=now,
+        comment=comment,
+        verb="gate.revoked",
+        delegated_by=delegated_by,
     )
     reopen_pre_release(
         release, gate, actor=actor, why=f"The {gate.role.name} approval was revoked."

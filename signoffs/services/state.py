@@ -22,7 +22,10 @@ def _set_state(
     comment: str = "",
     stale: bool = False,
     verb: str,
+    delegated_by: AbstractBaseUser | None = None,
 ) -> AuditEvent:
+    """`delegated_by`: the person `actor` decides for by delegation (see
+    `permissions.signing_for`); else a backup deciding is recorded as acting for the holder."""
     from_state = gate.state
     decided = state != GateState.PENDING
     gate.state = state
@@ -30,18 +33,24 @@ def _set_state(
     gate.comment = comment
     gate.decided_by = actor if decided else None
     gate.decided_at = now if decided else None
-    # A backup decides for the holder: the decision says "by X for Y".
-    gate.decided_for = _holder_if_other(gate, actor) if decided else None
+    # A delegate or a backup decides for someone: the decision says "by X for Y".
+    gate.decided_for = (delegated_by or _holder_if_other(gate, actor)) if decided else None
     gate.revision += 1
     gate.save(
         update_fields=[
             *("state", "stale", "comment", "decided_by", "decided_at", "decided_for", "revision")
         ]
     )
-    on_behalf = f"For {display_name(gate.decided_for)}, as backup. " if gate.decided_for else ""
+    if delegated_by is not None:
+        on_behalf = f"For {display_name(delegated_by)}, by delegation. "
+    elif gate.decided_for:
+        on_behalf = f"For {display_name(gate.decided_for)}, as backup. "
+    else:
+        on_behalf = ""
     return audit.record(
         release=gate.release,
         actor=actor,
+        on_behalf_of=delegated_by,
         verb=verb,
         subject=gate.role.name,
         from_state=from_state,

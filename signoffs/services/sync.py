@@ -68,8 +68,9 @@ def _turn_stale(
 
 
 def final_gate_may_open(gates: list[SignOff], *, qa_proceed: bool) -> bool:
-    """The Project Manager confirms only after the six role gates approve and QA says proceed."""
-    six = all(g.state == GateState.APPROVED for g in gates if g.role.key != FINAL_GATE)
+    """The Project Manager confirms only after the six role gates approve and QA says proceed
+    (under an expedited policy, the role gates it keeps before the deploy)."""
+    six = all(g.state == GateState.APPROVED for g in gates if selectors.before_deploy(g))
     return six and qa_proceed
 
 
@@ -95,10 +96,11 @@ def _after_change(
             actor=actor,
             verb="gate.opened",
             subject=final.role.name,
-            comment="All six role gates are approved and QA says proceed: the Project Manager "
-            "may confirm.",
+            comment=_opened_because(gates),
         )
-        notices.final_gate_opened(release, final, event)
+        notices.final_gate_opened(
+            release, final, event, after=[g.role.name for g in gates if g.retroactive]
+        )
     elif not may_open:
         if final.state == GateState.APPROVED:
             _turn_stale(
@@ -123,6 +125,20 @@ def _after_change(
         reopen_final_decision(release, actor=actor)
     _sync_checklist(release, gates)
     return reopened
+
+
+def _opened_because(gates: list[SignOff]) -> str:
+    after = [g.role.name for g in gates if g.retroactive]
+    if not after:
+        return (
+            "All six role gates are approved and QA says proceed: the Project Manager may confirm."
+        )
+    return (
+        "The role gates due before the deploy are approved and QA says proceed: the Project "
+        "Manager may confirm. Under the release's expedited policy "
+        + ", ".join(after)
+        + " sign after the deploy."
+    )
 
 
 def sync_final_gate(

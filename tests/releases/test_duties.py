@@ -298,6 +298,8 @@ class TestDeployAnnouncement:
         assert not Notification.objects.filter(kind="handoff_due").exists()
 
     def test_someone_holding_two_roles_gets_one_email_listing_both(self, team, build):
+        # Two roles for one person by default: a team that has separation of duties off.
+        services.separation_set(enabled=False, actor=team.admin)
         for key in (UX, CSM):
             DefaultHolder.objects.filter(role__key=key).update(holder=team.outsider)
             team.holders[key] = team.outsider  # who signs and ticks for the role

@@ -164,8 +164,8 @@ class TestNextSteps:
     def test_the_list_costs_one_query_whatever_the_number_of_releases(self, client, team, build):
         def next_steps() -> int:
             # Gates, checklist items, hand-offs to send, hand-offs to acknowledge, next steps,
-            # duties, action items.
-            with assert_num_queries(7):
+            # duties, action items, and who delegates to this person now.
+            with assert_num_queries(8):
                 work = selectors.my_work(team[DEVOPS])
             return work.next_steps.total
 

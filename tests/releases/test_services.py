@@ -272,12 +272,19 @@ class TestAssignments:
         event = release.audit_events.get(verb="role.assigned")
         assert "Holder: outsider (was qa-lead)" in event.comment
 
-    def test_only_admins_assign(self, team, build):
+    def test_only_admins_and_the_releases_project_manager_assign(self, team, build):
+        # The Project Manager's side is in test_separation_of_duties.py (TestWhoMayAssign).
         release = build.create()
-        with pytest.raises(PermissionDenied):
-            services.role_assign(
-                release_id=release.pk, role_key=QA, holder=team[PM], actor=team[PM]
-            )
+        for actor in (team[QA], team[PROD], team.outsider):
+            with pytest.raises(PermissionDenied):
+                services.role_assign(
+                    release_id=release.pk,
+                    role_key=RoleKey.UX_DESIGNER,
+                    holder=team.outsider,
+                    actor=actor,
+                )
+        ux = release.assignments.get(role__key=RoleKey.UX_DESIGNER)
+        assert ux.holder == team[RoleKey.UX_DESIGNER]
 
     def test_an_unknown_role_is_refused(self, team, build):
         release = build.create()

@@ -21,6 +21,9 @@ KINDS = [
     "project_manager",
     "admin",  # superuser holding no role
     "plain",  # signed in, holds nothing
+    # Holds nothing on the release, but the action's role holder delegated to them now (#14):
+    # they may do what the holder may, except what is not a release's (creating releases).
+    "delegate",
     "anonymous",
 ]
 STAGES = ["planning", "staging", "approved", "deployed", "closed", "rolled_back", "cancelled"]
@@ -41,6 +44,7 @@ def _a(name: str, role: str, may: set[str], when: set[str]) -> Action:
 
 
 HOLDERS = {"holder", "backup"}
+ACTIVE = {"planning", "staging", "approved", "deployed"}
 INCIDENT_WORK = set(ALL_STAGES - {"planning"})
 
 MATRIX = [
@@ -91,12 +95,49 @@ MATRIX = [
         HOLDERS | {"project_manager", "product_manager", "admin"},
         set(ALL_STAGES),
     ),
+    # The Team page (#14). Who holds a role on a release: admins, and the release's Project
+    # Manager (holder or backup), while the release is active.
+    _a("assign role", PM, HOLDERS | {"project_manager", "admin"}, ACTIVE),
+    # Team-wide, not tied to a release's stage: admins only.
+    _a("change default holder", PM, {"admin"}, set(ALL_STAGES)),
+    _a("switch separation of duties", PM, {"admin"}, set(ALL_STAGES)),
+    # An exception to separation of duties on a release: admins, while it is active.
+    _a("record duty exception", PM, {"admin"}, ACTIVE),
+    # A release type's policy (expedited patches): team-wide, admins only.
+    _a("set release policy", PM, {"admin"}, set(ALL_STAGES)),
+    # Deploy freezes: team-wide, admins only. A deploy override with a reason: admins and the
+    # release's Project Manager, for a release not yet deployed.
+    _a("create freeze", PM, {"admin"}, set(ALL_STAGES)),
+    _a("end freeze", PM, {"admin"}, set(ALL_STAGES)),
+    _a(
+        "record deploy override",
+        PM,
+        HOLDERS | {"project_manager", "admin"},
+        {"planning", "staging", "approved"},
+    ),
+    # Delegation (#14), not tied to a release. Anyone signed in delegates their own roles; an
+    # admin delegates anyone's; the person (here the Project Manager) or an admin cancels it.
+    _a(
+        "delegate own roles",
+        PM,
+        set(ROLE_HOLDERS) | {"admin", "plain", "delegate"},
+        set(ALL_STAGES),
+    ),
+    _a("delegate someone's roles", PM, {"admin"}, set(ALL_STAGES)),
+    # ("project_manager" is the Project Manager's holder: the person themselves.)
+    _a("cancel delegation", PM, {"holder", "project_manager", "admin"}, set(ALL_STAGES)),
 ]
+
+# What a delegate may not do for the holder: what is not a role on a release (creating
+# releases, cancelling the person's own delegations).
+NOT_DELEGATED = frozenset({"create release", "cancel delegation"})
 
 
 def expected(action: Action, kind: str, stage: str) -> str:
     if kind == "anonymous":
         return "sign-in"
+    if kind == "delegate" and "delegate" not in action.may:
+        kind = "holder" if action.name not in NOT_DELEGATED else "plain"
     if kind not in action.may:
         return "forbidden"
     if stage not in action.when:

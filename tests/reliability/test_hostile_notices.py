@@ -28,6 +28,7 @@ from releases.models import Incident, Release, Role, RoleKey
 from signoffs import services as gate_services
 
 from ..builders import gate, refresh
+from ..factories import UserFactory
 from .conftest import Crew
 from .report import record
 from .smtp_sink import Sink
@@ -114,6 +115,8 @@ def sign(release: Release, *keys: str, holders: dict[str, Any]) -> None:
 def run_every_kind_of_notice(crew: Crew) -> None:
     """Every notice the app writes, as a team's weeks would write them, with hostile content."""
     b, t, admin = crew.build, crew.team, crew.team.admin
+    # One newcomer per role handed on: separation of duties allows one role per person.
+    newcomer = {key: UserFactory(username=f"new-{key}") for key in (UX, BA, CSM)}
     get_user_model().objects.update(first_name=hostile(150), last_name=hostile(150))
     for role in Role.objects.all():
         Role.objects.filter(pk=role.pk).update(
@@ -141,11 +144,11 @@ def run_every_kind_of_notice(crew: Crew) -> None:
     services.role_assign(
         release_id=release.pk,
         role_key=UX,
-        holder=t.outsider,
+        holder=newcomer[UX],
         backup=crew.backups[UX],
         actor=admin,
     )
-    holders[UX] = t.outsider
+    holders[UX] = newcomer[UX]
     b.proceed(release)
     services.release_update(  # approval_stale, handoff_reset
         release_id=release.pk, actor=t[PM], data={"summary": hostile(5000, "new ")}
@@ -161,11 +164,11 @@ def run_every_kind_of_notice(crew: Crew) -> None:
     services.role_assign(
         release_id=release.pk,
         role_key=BA,
-        holder=t.outsider,
+        holder=newcomer[BA],
         backup=crew.backups[BA],
         actor=admin,
     )
-    holders[BA] = t.outsider
+    holders[BA] = newcomer[BA]
     sign(release, BA, PM, holders=holders)
     for item in release.checklist.filter(template__optional=True).select_related("template__owner"):
         services.checklist_mark_not_applicable(
@@ -178,7 +181,7 @@ def run_every_kind_of_notice(crew: Crew) -> None:
         release_id=release.pk, actor=t[DEVOPS], comment=hostile(5000)
     )
     services.role_assign(  # role_assigned, role_unassigned
-        release_id=release.pk, role_key=CSM, holder=t.outsider, actor=admin
+        release_id=release.pk, role_key=CSM, holder=newcomer[CSM], actor=admin
     )
     services.release_record_deploy(  # downgrade_deployed
         release_id=older.pk, actor=t[DEVOPS], downgrade_reason=hostile(5000)

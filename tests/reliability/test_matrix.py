@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -15,9 +17,16 @@ from releases.changes import edit_token
 from releases.models import (
     ActionItem,
     AuditEvent,
+    DefaultHolder,
+    Delegation,
+    DeployOverride,
+    DutyException,
+    Freeze,
     Incident,
     Release,
+    ReleasePolicy,
     RoleKey,
+    TeamSettings,
 )
 from signoffs import services as gate_services
 from signoffs.models import SignOff
@@ -90,6 +99,20 @@ def prepare(action: str, r: Release, crew: Any) -> None:
         Incident.objects.filter(pk=_incident(r).pk).update(mitigated_at=now)
         if action == "close incident review":
             Incident.objects.filter(pk=_incident(r).pk).update(state="resolved", resolved_at=now)
+    elif action == "end freeze":
+        Freeze.objects.create(
+            reason="Matrix",
+            starts_at=timezone.now() + timedelta(days=30),
+            ends_at=timezone.now() + timedelta(days=31),
+        )
+    elif action == "cancel delegation":
+        now = timezone.now()
+        Delegation.objects.create(
+            person=_pm(r),
+            delegate=_stand_in("matrix-target"),
+            starts_at=now + timedelta(days=60),
+            ends_at=now + timedelta(days=67),
+        )
     elif action == "acknowledge QA hand-off" and r.stage == "staging":
         # The QA Lead has sent it; the DevOps Engineer's answer is what the matrix tries.
         services.handoff_send(handoff_id=_qa_handoff(r).pk, actor=t[QA], notes="Matrix")
@@ -177,6 +200,10 @@ def post(action: str, client: Client, r: Release) -> tuple[Any, Any]:
             reverse("action-item-add", args=[i.pk]),
             {"text": "Matrix", "owner_id": r.created_by_id, "due_on": timezone.localdate()},
         ), i
+    if action in TEAM_ACTIONS:
+        return TEAM_ACTIONS[action](client, r), r
+    if action in FREEZE_ACTIONS:
+        return FREEZE_ACTIONS[action](client, r), r
     assert action == "create release"
     return client.post(
         reverse("release-create"),
@@ -184,8 +211,120 @@ def post(action: str, client: Client, r: Release) -> tuple[Any, Any]:
     ), r
 
 
+def _plain() -> Any:
+    # Holds nothing anywhere, so separation of duties never stands in the way.
+    return get_user_model().objects.get(username="plain")
+
+
+# The Team page's actions (#14): each posts a change that the watched value shows.
+TEAM_ACTIONS = {
+    "assign role": lambda c, r: c.post(
+        reverse("team-assign", args=[r.pk, UX]), {"holder": _plain().pk}
+    ),
+    "change default holder": lambda c, r: c.post(
+        reverse("team-default-set", args=[UX]), {"holder": _plain().pk}
+    ),
+    "switch separation of duties": lambda c, r: c.post(reverse("team-separation-set"), {}),
+    "record duty exception": lambda c, r: c.post(
+        reverse("team-exception-record", args=[r.pk]),
+        {"person": r.assignments.get(role__key=QA).holder_id, "reason": "Matrix"},
+    ),
+    "delegate own roles": lambda c, r: c.post(reverse("my-delegations"), _delegation_form()),
+    "delegate someone's roles": lambda c, r: c.post(
+        reverse("team-delegations"), {**_delegation_form(), "person": _pm(r).pk}
+    ),
+    "cancel delegation": lambda c, r: c.post(
+        reverse("delegation-cancel", args=[_pm_delegation(r).pk])
+    ),
+    "set release policy": lambda c, r: c.post(
+        reverse("team-policy-set", args=["patch"]),
+        {
+            "rule": "expedited",
+            "name": "Matrix",
+            "before_deploy": [QA, DEVOPS, PM],
+            "retroactive_hours": "48",
+        },
+    ),
+}
+
+
+# Deploy freezes and overrides (#14): "end freeze" ends the one `prepare` placed.
+FREEZE_ACTIONS = {
+    "create freeze": lambda c, r: c.post(
+        reverse("freeze-create"),
+        {
+            "reason": "Matrix",
+            "kind": "one_off",
+            "time_zone": "UTC",
+            "starts_at": "2030-01-01T00:00",
+            "ends_at": "2030-01-02T00:00",
+        },
+    ),
+    "end freeze": lambda c, r: c.post(
+        reverse("freeze-end", args=[Freeze.objects.get(reason="Matrix").pk])
+    ),
+    "record deploy override": lambda c, r: c.post(
+        reverse("deploy-override", args=[r.pk]), {"reason": "Matrix"}
+    ),
+}
+
+
+def _stand_in(name: str) -> Any:
+    """A user no matrix kind is: the delegate of the "delegate" kind, or whom one delegates to."""
+    return get_user_model().objects.get_or_create(username=name)[0]
+
+
+def _delegation_form() -> dict[str, object]:
+    start = timezone.localtime() + timedelta(days=30)
+    return {
+        "delegate": _stand_in("matrix-target").pk,
+        "starts_at": start.strftime("%Y-%m-%dT%H:%M"),
+        "ends_at": (start + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M"),
+    }
+
+
+def _pm(r: Release) -> Any:
+    return r.assignments.get(role__key=PM).holder
+
+
+def _pm_delegation(r: Release) -> Delegation:
+    return Delegation.objects.get(person=_pm(r), delegate__username="matrix-target")
+
+
+def _delegate_for(person: Any) -> Any:
+    """The "delegate" kind: a stand-in the person delegated to, in force now (set up directly,
+    without an audit event, and rolled back with the case)."""
+    now = timezone.now()
+    stand_in = _stand_in("matrix-delegate")
+    Delegation.objects.create(
+        person=person,
+        delegate=stand_in,
+        starts_at=now - timedelta(hours=1),
+        ends_at=now + timedelta(days=7),
+    )
+    return stand_in
+
+
 def watched(action: str, r: Release, target: Any) -> object:
     """The value the action should change, read fresh from the database."""
+    if action in {"delegate own roles", "delegate someone's roles"}:
+        return Delegation.objects.filter(delegate__username="matrix-target").count()
+    if action == "cancel delegation":
+        return _pm_delegation(r).cancelled_at
+    if action in {"create freeze", "end freeze"}:
+        return Freeze.objects.filter(active=True).count()
+    if action == "record deploy override":
+        return DeployOverride.objects.filter(release=r).count()
+    if action == "assign role":
+        return r.assignments.get(role__key=UX).holder_id
+    if action == "change default holder":
+        return DefaultHolder.objects.get(role__key=UX).holder_id
+    if action == "switch separation of duties":
+        return TeamSettings.load().separate_duties
+    if action == "record duty exception":
+        return DutyException.objects.filter(release=r).count()
+    if action == "set release policy":
+        return ReleasePolicy.objects.filter(release_type="patch").count()
     if action == "create release":
         return Release.objects.filter(name="Made by matrix").count()
     if action in {"edit release"}:
@@ -217,6 +356,7 @@ def actor(kind: str, action: Action, crew: Any) -> Any:
         "project_manager": t[PM],
         "admin": t.admin,
         "plain": t.outsider,
+        "delegate": _delegate_for(t[action.role]) if kind == "delegate" else None,
         "anonymous": None,
     }[kind]
 

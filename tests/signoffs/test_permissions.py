@@ -92,6 +92,10 @@ def test_reassignment_moves_the_right_from_old_to_new_holder(team, build):
 def test_a_user_holding_two_roles_keeps_the_other(team, build):
     release = build.staging()
     pm = team[RoleKey.PROJECT_MANAGER]
+    # Two roles for one person: separation of duties needs an admin's exception for that.
+    services.duty_exception_record(
+        release_id=release.pk, person=pm, reason="Covering", actor=team.admin
+    )
     services.role_assign(release_id=release.pk, role_key=QA, holder=pm, actor=team.admin)
     services.role_assign(release_id=release.pk, role_key=QA, holder=team[QA], actor=team.admin)
     assert can_sign(pm, gate(release, RoleKey.PROJECT_MANAGER))

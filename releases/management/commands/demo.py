@@ -7,7 +7,7 @@ in the app, or editing it otherwise, never makes a second run fail.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -19,18 +19,24 @@ from django.db.models import Q
 from django.utils import timezone
 
 from octoacme.errors import Refused
-from releases import services
+from releases import freezes, services
 from releases.models import (
     ActionItem,
     ChecklistKind,
     DefaultHolder,
+    Delegation,
+    Freeze,
+    FreezeKind,
     Handoff,
     HandoffDecision,
     Release,
+    ReleasePolicy,
     Role,
     RoleKey,
     Stage,
+    Weekday,
 )
+from releases.services import policies
 from signoffs import services as gate_services
 from signoffs.models import SignOff
 
@@ -52,6 +58,11 @@ EVIDENCE = {
 }
 
 
+# Stages the demo reaches through a production deploy.
+DEPLOYED_IN_DEMO = {"deployed", "closed", "rolled_back"}
+WEEKEND_FREEZE = "Weekend freeze"
+
+
 class Command(BaseCommand):
     help = "Create demo users (one per role, plus admin) and releases in several stages."
 
@@ -63,6 +74,7 @@ class Command(BaseCommand):
             users = self._users(password)
         self.admin = users["admin"]
         self.users = users
+        self._expedited_patch_policy()
         now = timezone.now()
         plan = [
             ("Aurora", "1.0.0", "major", "closed"),
@@ -80,7 +92,12 @@ class Command(BaseCommand):
             )
             if there.exists():
                 continue
-            window = now + timedelta(days=index + 1)
+            # A release the demo deploys had its window around now (a deploy outside it is
+            # refused); the others' windows lie ahead.
+            if stage in DEPLOYED_IN_DEMO:
+                window = now - timedelta(hours=1)
+            else:
+                window = now + timedelta(days=index + 1)
             try:
                 # All or nothing per release, so a failed run leaves nothing half-built to skip.
                 with transaction.atomic():
@@ -92,6 +109,9 @@ class Command(BaseCommand):
                 self.stdout.write(f"release {name} {version}: skipped ({message})")
                 continue
             self.stdout.write(f"release {name} {version}: {stage}")
+        # After the demo's own deploys, so that a first run on a weekend still records them.
+        self._weekend_freeze()
+        self._qa_lead_away(password)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready: sign in as admin or any role user ({', '.join(RoleKey.values)}) "
@@ -176,7 +196,9 @@ class Command(BaseCommand):
             decision=HandoffDecision.PROCEED,
         )
         for key in RoleKey.values:
-            self._approve(release, key)
+            # A deployed expedited patch shows its retroactive gates still to sign.
+            if target != "deployed" or not self._retroactive(release, key):
+                self._approve(release, key)
         if target == "approved":
             return
         for item in release.checklist.filter(template__optional=True, state="open"):
@@ -189,6 +211,7 @@ class Command(BaseCommand):
         services.duty_done(
             duty_id=duty.pk, actor=u[RoleKey.PRODUCT_MANAGER], note="Go: the roadmap item is in."
         )
+        self._through_a_freeze(release)
         services.release_record_deploy(release_id=release.pk, actor=u[RoleKey.DEVOPS_ENGINEER])
         if target == "deployed":
             return
@@ -262,6 +285,78 @@ class Command(BaseCommand):
                 # The CI and acceptance items are ticked with the links that back them.
                 evidence=EVIDENCE.get(item.template.key, ""),
             )
+
+    def _weekend_freeze(self) -> None:
+        """Friday 16:00 to Monday 08:00 in Berlin, every week; made once."""
+        if Freeze.objects.filter(kind=FreezeKind.WEEKLY, reason=WEEKEND_FREEZE).exists():
+            return
+        services.freeze_create(
+            actor=self.admin,
+            reason=WEEKEND_FREEZE,
+            kind=FreezeKind.WEEKLY,
+            time_zone="Europe/Berlin",
+            start_weekday=Weekday.FRIDAY,
+            start_time=time(16),
+            end_weekday=Weekday.MONDAY,
+            end_time=time(8),
+        )
+
+    def _through_a_freeze(self, release: Release) -> None:
+        """A later run on a weekend (the freeze exists by then) deploys as a team would in a
+        freeze: the admin records an override with a reason first."""
+        now = timezone.now()
+        if freezes.in_force(freezes.active(now), now) is not None:
+            services.deploy_override_record(
+                release_id=release.pk,
+                actor=self.admin,
+                reason="Demo data: recorded during the weekend freeze.",
+            )
+
+    def _qa_lead_away(self, password: str) -> None:
+        """The QA Lead is away for a week and delegated their roles to a stand-in, who holds
+        no role of their own (so may sign the QA gates). Made again only once it is over."""
+        stand_in, _ = User.objects.update_or_create(
+            username="qa-backup",
+            defaults={
+                "first_name": "QA",
+                "last_name": "Stand-in",
+                "email": "qa-backup@example.com",
+                "is_active": True,
+            },
+        )
+        stand_in.set_password(password)
+        stand_in.save()
+        qa_lead = self.users[RoleKey.QA_LEAD]
+        now = timezone.now()
+        if Delegation.objects.filter(
+            person=qa_lead, cancelled_at__isnull=True, ends_at__gt=now
+        ).exists():
+            return
+        services.delegation_create(
+            person=qa_lead,
+            delegate=stand_in,
+            starts_at=now,
+            ends_at=now + timedelta(days=7),
+            reason="Demo data: on holiday this week.",
+            actor=qa_lead,
+        )
+
+    def _expedited_patch_policy(self) -> None:
+        """Patches: QA Lead, DevOps Engineer and Project Manager before the deploy, the others
+        within 48 hours after it. Left alone once set (an admin may have changed it since)."""
+        if ReleasePolicy.objects.filter(release_type="patch").exists():
+            return
+        policies.policy_set(
+            actor=self.admin,
+            release_type="patch",
+            expedited=True,
+            name="Expedited patch",
+            before_deploy=[RoleKey.QA_LEAD, RoleKey.DEVOPS_ENGINEER, RoleKey.PROJECT_MANAGER],
+            retroactive_hours=48,
+        )
+
+    def _retroactive(self, release: Release, key: str) -> bool:
+        return SignOff.objects.filter(release=release, role__key=key, retroactive=True).exists()
 
     def _approve(self, release: Release, key: str) -> None:
         gate = SignOff.objects.get(release=release, role__key=key)

@@ -1,0 +1,28 @@
+"""Reads of the audit trail for its CSV downloads: one release's, or a period's (streamed)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from django.db.models import QuerySet
+
+from ..models import AuditEvent
+
+# The rows of a period come from the database this many at a time (a server-side cursor on
+# PostgreSQL), so a year of events never sits in memory at once.
+CHUNK = 2000
+
+
+def _events() -> QuerySet[AuditEvent]:
+    # In chain order: the hash column of the download reads as the chain.
+    return AuditEvent.objects.select_related("actor", "on_behalf_of", "release").order_by("id")
+
+
+def release_audit(release_id: int) -> QuerySet[AuditEvent]:
+    return _events().filter(release_id=release_id)
+
+
+def period_audit(start: datetime, end: datetime) -> Iterator[AuditEvent]:
+    """Every event from `start` (included) to `end` (excluded), releases' and the team's."""
+    return _events().filter(created_at__gte=start, created_at__lt=end).iterator(CHUNK)
