@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "notifications",
     "releases",
     "signoffs",
+    "api",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,14 @@ from .duties import DUTY_FIELDS, Duty, DutyPhase, DutyState
 from .followups import FollowUp, FollowUpKind
 from .handoffs import Handoff, HandoffDecision, HandoffState, HandoffTemplate
 from .incidents import ActionItem, ActionItemState, Incident, IncidentState, Severity
+from .pipeline import (
+    Decision,
+    Deployment,
+    DeploymentState,
+    EvidenceKind,
+    EvidenceRecord,
+    GateCheck,
+)
 from .policy import DeployOverride, Freeze, FreezeKind, ReleasePolicy, Weekday
 from .release import (
     ACTIVE_STAGES,
@@ -47,17 +55,23 @@ __all__ = [
     "ChecklistPhase",
     "ChecklistState",
     "ChecklistTemplate",
+    "Decision",
     "DefaultHolder",
     "Delegation",
     "DeployOverride",
+    "Deployment",
+    "DeploymentState",
     "Duty",
     "DutyException",
     "DutyPhase",
     "DutyState",
+    "EvidenceKind",
+    "EvidenceRecord",
     "FollowUp",
     "FollowUpKind",
     "Freeze",
     "FreezeKind",
+    "GateCheck",
     "Handoff",
     "HandoffDecision",
     "HandoffState",
