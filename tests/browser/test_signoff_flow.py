@@ -6,9 +6,11 @@ Screenshots of the dashboard and the sign-off page land in artifacts/ (ignored b
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from releases.models import Release, RoleKey, Stage
 from signoffs.models import GateState
@@ -63,8 +65,14 @@ def test_a_release_from_creation_to_closed_in_the_browser(people, live_server, t
     # What the pre-release and window ticks need filled in first.
     pm.get_by_label("Rollback / mitigation plan").fill("Redeploy the previous image.")
     pm.get_by_label("Smoke test plan").fill("Sign in; open the dashboard.")
-    pm.get_by_label("Deployment window opens").fill("2031-01-06T10:00")
-    pm.get_by_label("Deployment window closes").fill("2031-01-06T12:00")
+    # A window around now: a deploy outside the release's window is refused.
+    now = timezone.localtime()
+    pm.get_by_label("Deployment window opens").fill(
+        (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    )
+    pm.get_by_label("Deployment window closes").fill(
+        (now + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M")
+    )
     pm.get_by_role("button", name="Create release").click()
     expect_message(pm, "Created Nimbus (1.0.0)")
     release = Release.objects.get(name="Nimbus")
