@@ -21,3 +21,17 @@ def deliver_due() -> dict[str, int]:
     from .delivery import sweep
 
     return sweep()
+
+
+@shared_task
+def deliver_webhook(delivery_id: int) -> str:
+    from .webhook_delivery import deliver
+
+    return deliver(delivery_id)
+
+
+@shared_task
+def deliver_webhooks_due() -> dict[str, int]:
+    from .webhook_delivery import sweep
+
+    return sweep()

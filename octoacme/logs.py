@@ -69,6 +69,12 @@ class RequestEventFilter(logging.Filter):
         status = getattr(record, "status_code", None)
         if not isinstance(request, HttpRequest) or not isinstance(status, int):
             return True
+        # Once per record: a second `logging.config.dictConfig` (django.setup() run again in
+        # the process, as a test tool or an embedded worker may) adds this filter again
+        # instead of replacing it, and a second pass would quote the first one's line.
+        if getattr(record, "request_event", False):
+            return True
+        record.request_event = True
         exc = record.exc_info[1] if record.exc_info else None
         reason = _reason(record, exc, status)
         record.msg = "%s %s status=%s user=%s reason=%s"

@@ -144,6 +144,10 @@ CACHES = {
     },
 }
 
+# API requests a minute per token (api/auth.py), counted in the default cache: per process
+# with locmem, so a shared cache makes it exact across gunicorn workers. 0 turns it off.
+API_RATE_LIMIT = env.int("API_RATE_LIMIT", default=120)
+
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'octoacme.sqlite3'}")}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # The web server and the embedded worker share the file: wait for the lock instead of
@@ -244,6 +248,13 @@ NOTIFICATION_MAX_TRIES = env.int("NOTIFICATION_MAX_TRIES", default=8)
 NOTIFICATION_RETRY_BASE = _duration(env.str("NOTIFICATION_RETRY_BASE", default="60s"))
 # A notice claimed by a worker that died is handed out again after this long.
 NOTIFICATION_LEASE = _duration(env.str("NOTIFICATION_LEASE", default="10m"))
+# Outgoing webhooks (#15): a 5 s timeout per attempt, retries with a doubling backoff, then
+# failed for an admin to redeliver. Targets on loopback, private, link-local or reserved
+# addresses are refused unless allowed here (a test or an on-premises chat server).
+WEBHOOK_TIMEOUT = env.float("WEBHOOK_TIMEOUT", default=5.0)
+WEBHOOK_MAX_TRIES = env.int("WEBHOOK_MAX_TRIES", default=8)
+WEBHOOK_RETRY_BASE = _duration(env.str("WEBHOOK_RETRY_BASE", default="30s"))
+WEBHOOK_ALLOW_PRIVATE = env.bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
 if CELERY_BROKER_URL.startswith("filesystem://"):
@@ -277,6 +288,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # countdown tasks: Redis would hand them out again after its visibility timeout.
 CELERY_BEAT_SCHEDULE = {
     "deliver-notifications": {"task": "notifications.tasks.deliver_due", "schedule": 30.0},
+    "deliver-webhooks": {"task": "notifications.tasks.deliver_webhooks_due", "schedule": 30.0},
     "send-reminders": {"task": "releases.tasks.send_reminders", "schedule": 60.0},
     "run-follow-ups": {"task": "releases.tasks.run_follow_ups", "schedule": 120.0},
     "chase": {"task": "releases.tasks.chase", "schedule": 60.0},

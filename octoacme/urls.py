@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from api.urls import token_urlpatterns
+
 from . import health
 
 urlpatterns = [
@@ -15,5 +17,9 @@ urlpatterns = [
     ),
     path("signout/", auth_views.LogoutView.as_view(), name="logout"),
     path("gates/", include("signoffs.urls")),
+    # Bearer-token API (api/urls.py: exempt from sign-in and CSRF; no cookies).
+    path("api/v1/", include("api.urls")),
+    path("team/tokens/", include(token_urlpatterns)),
+    path("", include("api.calendar_urls")),
     path("", include("releases.urls")),
 ]

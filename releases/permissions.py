@@ -128,11 +128,28 @@ def is_admin_action(action: str, user: User) -> bool:
     return action in ADMIN_ACTIONS and _is_active(user) and user.is_superuser
 
 
+# What a pipeline's token may do with the deployments:write scope: record the production
+# deploy and its failure, as the DevOps Engineer's buttons do. Never a gate, never a role's step.
+PIPELINE_ACTIONS = frozenset({"deploy", "record_failed_deploy"})
+PIPELINE_SCOPE = "deployments:write"  # api.models.Scope.DEPLOYMENTS_WRITE (api sits above us)
+
+
+def is_pipeline_action(action: str, user: User) -> bool:
+    """A token's service user (`api.ApiToken.user`, reached by its relation: the api app sits
+    above this one) with the deployments:write scope may take the PIPELINE_ACTIONS. The API
+    checks the token's expiry and revocation before any service runs."""
+    # Service users have no usable password: people's pages ask without a query.
+    if action not in PIPELINE_ACTIONS or not _is_active(user) or user.has_usable_password():
+        return False
+    token = getattr(user, "api_token", None)
+    return token is not None and token.revoked_at is None and PIPELINE_SCOPE in token.scopes
+
+
 def can(user: User, action: str, release: Release, *, held: set[str] | None = None) -> bool:
     """`held`: the roles the user holds on the release, when the caller knows them already."""
     if not _is_active(user):
         return False
-    if is_admin_action(action, user):
+    if is_admin_action(action, user) or is_pipeline_action(action, user):
         return True
     if held is None:
         held = held_role_keys(user, release)

@@ -14,22 +14,19 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 
-from notifications.outbox import Message, Recipient, absolute, notify, queue, recipients
+from notifications.outbox import Message, Recipient, absolute, queue
 from notifications.throttles import claim_many
 from signoffs.models import GateState, SignOff
 
-from . import notices
+from . import events
 from .chase.delegations import add_delegated_gates, delegates_of
+from .chase.owed import gates_owed_by
 from .models import (
-    DutyPhase,
-    DutyState,
-    FollowUp,
-    FollowUpKind,
-    HandoffState,
+    Release,
     RoleAssignment,
     RoleKey,
     Stage,
@@ -147,28 +144,9 @@ def _send_digests(
     users, claimed = _claim_people("digest", batch, now)
     if not claimed:
         return 0
-    # One join of each due gate to its role's assignment (same release, same role).
-    rows = (
-        due.annotate(
-            assignment=FilteredRelation(
-                "release__assignments", condition=Q(release__assignments__role=F("role"))
-            )
-        )
-        .filter(Q(assignment__holder_id__in=claimed) | Q(assignment__backup_id__in=claimed))
-        .order_by("release__window_start", "release_id", "role__position")
-        .values_list(
-            "assignment__holder_id",
-            "assignment__backup_id",
-            "pk",
-            "release__name",
-            "release__version",
-            "role__name",
-            "opened_at",
-            "due_at",
-        )
-    )
+    rows = gates_owed_by(due, claimed)
     owed: dict[int, list[dict[str, str]]] = defaultdict(list)
-    for holder_id, backup_id, gate_id, name, version, role, opened, due_at in rows:
+    for holder_id, backup_id, _release_id, gate_id, name, version, role, opened, due_at in rows:
         item = {"text": _owed_text(role, name, version, opened, due_at), "url": url(gate_id)}
         for uid in {holder_id, backup_id} & claimed:
             owed[uid].append(item)
@@ -202,12 +180,38 @@ def escalate(now: datetime) -> int:
         # A retroactive gate is late once past its due time after the deploy.
         | Q(release__stage=Stage.DEPLOYED, retroactive=True) & (reminded | Q(due_at__lte=now))
     )
+    _announce_escalations(late, now)
     managing = RoleAssignment.objects.filter(
         role__key=RoleKey.PROJECT_MANAGER, release__stage__in=(Stage.STAGING, Stage.DEPLOYED)
     ).filter(Exists(late.filter(release=OuterRef("release"))))
     return sum(
         _send_escalations(batch, managing, late, now) for batch in _batches(_people(managing))
     )
+
+
+@transaction.atomic
+def _announce_escalations(late: QuerySet[SignOff], now: datetime) -> None:
+    """Chat hears of each release with late gates once per reminder interval (webhooks, #15):
+    per release, not per Project Manager as the emails go."""
+    ids = set(late.values_list("release_id", flat=True))
+    keys = claim_many(
+        (f"webhook-escalate:{pk}" for pk in ids),
+        now=now,
+        interval=settings.SIGNOFF_REMINDER_INTERVAL,
+    )
+    claimed = [int(key.rsplit(":", 1)[1]) for key in keys]
+    for release in Release.objects.filter(pk__in=claimed).order_by("pk"):
+        roles = list(
+            late.filter(release=release)
+            .order_by("role__position")
+            .values_list("role__name", flat=True)
+        )
+        events.escalation(
+            release,
+            f"Sign-offs late on {release}: {', '.join(roles)}.",
+            reason="signoffs_late",
+            gates=roles,
+        )
 
 
 @transaction.atomic
@@ -255,80 +259,4 @@ def _send_escalations(
         subject=lambda n: f"Escalation: {n} sign-off(s) late on releases you manage",
         headline="As Project Manager, you may want to chase these pending sign-offs:",
         now=now,
-    )
-
-
-def run_follow_ups(now: datetime | None = None) -> dict[str, int]:
-    """Act on every follow-up that has come due, once."""
-    now = now or timezone.now()
-    counts = {"done": 0, "notices": 0}
-    due = FollowUp.objects.filter(done_at__isnull=True, due_at__lte=now).values_list(
-        "pk", flat=True
-    )
-    for pk in list(due):
-        with transaction.atomic():
-            if not FollowUp.objects.filter(pk=pk, done_at__isnull=True).update(done_at=now):
-                continue  # Another worker took it.
-            follow_up = FollowUp.objects.select_related("release").get(pk=pk)
-            counts["notices"] += _act(follow_up)
-            counts["done"] += 1
-    return counts
-
-
-def _act(follow_up: FollowUp) -> int:
-    release = follow_up.release
-    if release.stage not in (Stage.DEPLOYED, Stage.CLOSED):
-        return 0  # Rolled back: its follow-ups no longer apply.
-    feedback = release.handoffs.select_related("template").get(
-        template__key="csm-to-product-manager"
-    )
-    link = notices.release_link(release, "handoffs")
-    if follow_up.kind == FollowUpKind.POST_RELEASE_DUTIES:
-        # Only what is still to do: a post-release duty already marked done is not asked again.
-        still_open = {
-            d.role_id: d
-            for d in release.duties.filter(phase=DutyPhase.POST_RELEASE, state=DutyState.OPEN)
-        }
-        sent = 0
-        for a in release.assignments.select_related("role", "holder", "backup"):
-            duty = still_open.get(a.role_id)
-            ask = ""
-            if a.role.key == RoleKey.CUSTOMER_SUCCESS_MANAGER and feedback.state == "pending":
-                ask = (
-                    "Please hand off early customer feedback and adoption metrics to the "
-                    "Product Manager, within 48 hours of the release."
-                )
-            if duty is None and not ask:
-                continue
-            sent += notify(
-                key=f"followup:{follow_up.pk}:{a.role.key}",
-                kind="post_release_duties",
-                to=recipients([a.holder, a.backup]),
-                subject=f"{release}, one day on: your post-release duties",
-                release_id=release.pk,
-                context={
-                    "headline": f"{release} has been in production for a day."
-                    + (f" As {a.role.name}: {duty.text}." if duty else ""),
-                    "body": ask,
-                    "link": notices.release_link(release, "duties") if duty else link,
-                    "link_text": "Open the release",
-                },
-            )
-        return sent
-    if feedback.state != HandoffState.PENDING:
-        return 0  # The feedback hand-off was sent in time.
-    return notify(
-        key=f"followup:{follow_up.pk}:overdue",
-        kind="feedback_overdue",
-        to=recipients(
-            notices.role_people(release, RoleKey.PRODUCT_MANAGER, RoleKey.PROJECT_MANAGER)
-        ),
-        subject=f"Overdue: customer feedback hand-off for {release}",
-        release_id=release.pk,
-        context={
-            "headline": f"48 hours after {release} reached production, the Customer Success "
-            "Manager has not handed off early customer feedback and adoption metrics.",
-            "link": link,
-            "link_text": "Open the release",
-        },
     )

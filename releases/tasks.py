@@ -21,7 +21,7 @@ def send_reminders() -> dict[str, int]:
 
 @shared_task
 def run_follow_ups() -> dict[str, int]:
-    from .reminders import run_follow_ups
+    from .chase.follow_ups import run_follow_ups
 
     return run_follow_ups()
 

@@ -4,6 +4,7 @@ from . import views
 from .views.audit import period_audit_csv, release_audit_csv
 from .views.delegations import delegation_cancel, my_delegations, team_delegations
 from .views.policies import policy_page, policy_set
+from .views.webhooks import webhook_create, webhook_list, webhook_redeliver_view, webhook_toggle
 
 urlpatterns = [
     path("", views.my_work, name="my-work"),
@@ -49,6 +50,14 @@ urlpatterns = [
     path("team/delegations/", team_delegations, name="team-delegations"),
     path("delegations/<int:pk>/cancel/", delegation_cancel, name="delegation-cancel"),
     path("team/policies/", policy_page, name="team-policies"),
+    path("team/webhooks/", webhook_list, name="webhooks"),
+    path("team/webhooks/new/", webhook_create, name="webhook-create"),
+    path("team/webhooks/<int:pk>/toggle/", webhook_toggle, name="webhook-toggle"),
+    path(
+        "team/webhooks/deliveries/<int:pk>/redeliver/",
+        webhook_redeliver_view,
+        name="webhook-redeliver",
+    ),
     path("team/policies/<slug:release_type>/", policy_set, name="team-policy-set"),
     path("team/defaults/<slug:role_key>/", views.team_default_set, name="team-default-set"),
     path("team/separation/", views.team_separation_set, name="team-separation-set"),

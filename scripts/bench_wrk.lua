@@ -39,6 +39,12 @@ request = function()
       ["Content-Type"] = "application/x-www-form-urlencoded",
       ["Cookie"] = wrk.headers["Cookie"]
     }, "csrfmiddlewaretoken=" .. csrf .. "&comment=bench&revision=" .. revision)
+  elseif mode == "gatecheck" then
+    -- A pipeline asking the deployment gate: a token, a JSON body, no cookie.
+    return wrk.format("POST", nil, {
+      ["Content-Type"] = "application/json",
+      ["Authorization"] = "Bearer " .. (os.getenv("BENCH_TOKEN") or "")
+    }, os.getenv("BENCH_BODY") or "{}")
   elseif mode == "insert" then
     return wrk.format("POST", nil, nil, "")
   end

@@ -4,8 +4,9 @@
     .venv/bin/python scripts/benchmark.py --releases 10000
     make benchmark ARGS="--releases 10000"
 
-Measures the dashboard, My work, a release page and the sign-off POST against a bare Django
-view (the limit of this stack), a bare view that inserts one row, and the Django admin's
+Measures the dashboard, My work, a release page, the sign-off POST and the API's deployment
+gate check (with a token) against a bare Django view (the limit of this stack), a bare view
+that inserts one row, and the Django admin's
 release changelist (what people would open instead); then the reminder sweep over 100,000
 pending gates held by 1,000 people. Prints the figures and writes docs/performance.md.
 Needs PostgreSQL and Redis on 127.0.0.1 and wrk (apt-get install wrk).
@@ -52,6 +53,8 @@ def setup_django(url: str) -> None:
             filter(None, [str(ROOT / "scripts"), os.environ.get("PYTHONPATH")])
         ),
         REDIS_URL=BROKER,
+        # The gate check is measured flat out with one token: no per-token rate limit here.
+        API_RATE_LIMIT="0",
     )
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "octoacme.settings")
     import django
@@ -199,7 +202,30 @@ def seed(n: int) -> dict[str, object]:
         "users": len(users) + 1,
         "signable": signable,
         "release_page": next(r.pk for r in releases if r.stage == "staging"),
+        **gate_check_target(admin, next(r for r in releases if r.stage == "approved")),
     }
+
+
+def gate_check_target(admin: object, release: object) -> dict[str, object]:
+    """A deployments:write token and an approved release with a passed CI run: what a
+    pipeline's gate check polls (each ask reads the release's blockers and stores its answer)."""
+    from api.tokens import token_create
+    from releases.models import EvidenceRecord
+
+    token, secret = token_create(
+        name="bench-pipeline", scopes=["deployments:write"], expires_at=None, actor=admin
+    )
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    EvidenceRecord.objects.create(
+        release=release,
+        kind="ci",
+        passed=True,
+        url="https://ci.example.com/runs/1",
+        commit_sha=sha,
+        recorded_by=token.user,
+    )
+    body = json.dumps({"environment": "production", "commit_sha": sha})
+    return {"gate_check": (release.pk, secret, body)}
 
 
 def session_cookie(user: object, csrf: str) -> str:
@@ -431,6 +457,7 @@ def main() -> None:
         csrf = secrets.token_hex(16)
         qa, admin = session_cookie(data["qa"], csrf), session_cookie(data["admin"], csrf)
         gates = " ".join(str(g) for g in data["signable"])
+        checked, token, ask = data["gate_check"]
         plan = [
             ("bare Django view", "/bench/bare", "", {}),
             ("bare view inserting one row", "/bench/insert", "", {"BENCH_MODE": "insert"}),
@@ -438,6 +465,12 @@ def main() -> None:
             ("dashboard", "/releases/", qa, {}),
             ("My work", "/", qa, {}),
             ("release page", f"/releases/{data['release_page']}/", qa, {}),
+            (
+                "gate check (API, token)",
+                f"/api/v1/releases/{checked}/gate-checks",
+                "",
+                {"BENCH_MODE": "gatecheck", "BENCH_TOKEN": token, "BENCH_BODY": ask},
+            ),
             (
                 "sign-off POST",
                 "/",
@@ -490,12 +523,15 @@ def write_report(
     bare, insert = results["bare Django view"]["rps"], results["bare view inserting one row"]["rps"]
     admin, dash = results["admin release changelist"]["rps"], results["dashboard"]["rps"]
     post = results["sign-off POST"]["rps"]
+    check, page = results["gate check (API, token)"]["rps"], results["release page"]["rps"]
     slowest = max(sweep["seconds"], escalating["seconds"])
     heaviest = max(sweep["process peak RSS MB"], escalating["process peak RSS MB"])
     budgets = [
         ("dashboard ≥ 2x admin changelist", dash / admin >= 2, f"{dash / admin:.2f}x"),
         ("dashboard ≥ 0.25x bare view", dash / bare >= 0.25, f"{dash / bare:.2f}x"),
         ("sign-off POST ≥ 0.3x one-row insert", post / insert >= 0.3, f"{post / insert:.2f}x"),
+        # A pipeline polling the gate costs no more than a person opening the release page.
+        ("gate check (token) ≥ 1x release page", check / page >= 1, f"{check / page:.2f}x"),
         (
             "dashboard p95 < 100 ms",
             results["dashboard"]["p95_ms"] < 100,

@@ -17,6 +17,7 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
+from notifications.models import WebhookDelivery, WebhookEndpoint
 from releases import services
 from releases.models import RoleKey
 from releases.urls import urlpatterns as release_urls
@@ -62,7 +63,16 @@ def _objects(build: Builder, team: Team) -> dict[str, Any]:
         reason="",
         actor=team[QA],
     )
+    # Rows only (registering would resolve the host, and this machine has no DNS).
+    endpoint = WebhookEndpoint.objects.create(
+        name="Chat", url="https://hooks.example.com/x", format="generic", secret="whsec_x"
+    )
+    delivery = WebhookDelivery.objects.create(
+        endpoint=endpoint, msg_id="msg_1", event="gate.opened", payload={}, next_attempt_at=later
+    )
     return {
+        "endpoint": endpoint,
+        "delivery": delivery,
         "freeze": freeze,
         "delegation": delegation,
         "action_item": action_item,
@@ -117,6 +127,10 @@ PAGES: dict[str, Callable[[dict[str, Any]], list[Any]]] = {
     "my-delegations": lambda o: [],
     "team-delegations": lambda o: [],
     "delegation-cancel": lambda o: [o["delegation"].pk],
+    "webhooks": lambda o: [],
+    "webhook-create": lambda o: [],
+    "webhook-toggle": lambda o: [o["endpoint"].pk],
+    "webhook-redeliver": lambda o: [o["delivery"].pk],
 }
 
 

@@ -147,3 +147,19 @@ def test_no_line_is_written_twice_in_development(team, settings, caplog):
 def test_the_formatter_writes_any_message_on_one_line(message):
     line = OneLineFormatter("%(message)s").format(logging.makeLogRecord({"msg": message}))
     assert len(line.splitlines()) == 1
+
+
+def test_the_request_filter_twice_on_one_record_writes_it_once(rf, team):
+    """A second `dictConfig` (django.setup() again in the process) stacks the filter; the
+    line must still be the event, not the event quoting itself."""
+    from octoacme.logs import RequestEventFilter
+
+    request = rf.get("/releases/999999/")
+    request.user = team[QA]
+    record = logging.LogRecord(
+        "django.request", logging.WARNING, __file__, 1, "Not Found: %s", (request.path,), None
+    )
+    record.request, record.status_code = request, 404
+    for _ in range(2):
+        assert RequestEventFilter().filter(record)
+    assert record.getMessage() == f"GET /releases/999999/ status=404 user={QA} reason=Not Found"

@@ -58,3 +58,15 @@ def test_debug_off_refuses_the_development_secret_key():
     result = manage("check", env=env)
     assert result.returncode != 0
     assert "Set SECRET_KEY when DEBUG is false" in result.stderr
+
+
+def test_the_embedded_default_migrates_and_loads_the_demo_on_sqlite(tmp_path):
+    """`make run` on a fresh machine: SQLite, no services. The test suite itself runs on
+    PostgreSQL, so a query SQLite cannot run (a JSON `contains`, say) would pass there and break
+    `make run` here. Also checks the audit chain the demo wrote."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "SECURE_"))}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'run.db'}", REDIS_URL="", DEBUG="true")
+    for args in (("migrate", "--noinput", "-v0"), ("demo",), ("verify_audit",)):
+        result = manage(*args, env=env)
+        assert result.returncode == 0, (args, result.stdout[-2000:], result.stderr[-3000:])
+    assert "Audit trail intact" in result.stdout

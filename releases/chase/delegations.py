@@ -13,7 +13,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from django.db import transaction
-from django.db.models import Exists, F, FilteredRelation, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from octoacme.names import display_name
@@ -21,6 +21,7 @@ from signoffs.models import SignOff
 
 from .. import notices, permissions
 from ..models import Delegation, RoleAssignment
+from .owed import gates_owed_by
 
 
 def announce_delegations(now: datetime | None = None) -> dict[str, int]:
@@ -80,26 +81,7 @@ def add_delegated_gates(
         .values_list("release_id", "holder_id", "backup_id")
     ):
         own |= {(release_id, holder_id), (release_id, backup_id)}
-    rows = (
-        due.annotate(
-            assignment=FilteredRelation(
-                "release__assignments", condition=Q(release__assignments__role=F("role"))
-            )
-        )
-        .filter(Q(assignment__holder_id__in=giving) | Q(assignment__backup_id__in=giving))
-        .order_by("release__window_start", "release_id", "role__position")
-        .values_list(
-            "assignment__holder_id",
-            "assignment__backup_id",
-            "release_id",
-            "pk",
-            "release__name",
-            "release__version",
-            "role__name",
-            "opened_at",
-            "due_at",
-        )
-    )
+    rows = gates_owed_by(due, giving)
     listed: set[tuple[int, int]] = set()
     for holder_id, backup_id, release_id, gate_id, name, version, role, opened, due_at in rows:
         for person in (holder_id, backup_id):

@@ -21,7 +21,7 @@ from django.utils import timezone
 from notifications.outbox import notify, recipients
 from octoacme.names import display_name
 
-from .. import lifecycle
+from .. import events, lifecycle
 from ..models import Handoff, HandoffState, Role, RoleKey
 from ..notices.common import release_link, role_people
 from ..timefmt import format_time
@@ -112,6 +112,8 @@ def _escalate(handoff: Handoff) -> int:
     above = (
         RoleKey.PRODUCT_MANAGER if role.key == RoleKey.PROJECT_MANAGER else RoleKey.PROJECT_MANAGER
     )
+    # Once per overdue time: the sweep's claim on `escalated_at` guards both.
+    events.handoff_overdue(handoff, owed_by=role.name)
     return notify(
         key=f"handoff:{handoff.pk}:overdue:{handoff.overdue_at.isoformat()}",
         kind="handoff_overdue",

@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from octoacme.errors import Refused
 
-from .. import audit
+from .. import audit, events
 from ..models import AuditEvent, Release, Stage
 from .tables import TRANSITIONS, Transition
 
@@ -67,7 +67,7 @@ def move(
     field, set_it = _STAMPS[name]
     setattr(release, field, now if set_it else None)
     release.save(update_fields=["stage", field, "updated_at"])
-    return audit.record(
+    event = audit.record(
         release=release,
         actor=actor,
         verb=f"release.{name}",
@@ -76,3 +76,6 @@ def move(
         to_state=transition.target,
         comment=comment,
     )
+    # Here, where every stage change happens, so chat hears each one once (#15).
+    events.stage_changed(release, from_stage=from_state, to_stage=transition.target, step=name)
+    return event

@@ -29,6 +29,8 @@ from ..models import (
     Duty,
     DutyPhase,
     DutyState,
+    EvidenceKind,
+    EvidenceRecord,
     Handoff,
     HandoffDecision,
     HandoffState,
@@ -75,7 +77,10 @@ class Blocker:
 
     @property
     def owner(self) -> str:
-        return f"{self.role} ({self.who})" if self.role else self.who
+        # Just the role where the person's name already says it (the demo accounts' names).
+        if not self.role or self.who == self.role:
+            return self.role or self.who
+        return f"{self.role} ({self.who})"
 
     def __str__(self) -> str:
         return f"{self.text} ({self.owner})"
@@ -103,6 +108,9 @@ class Rows:
     freezes: Sequence[Any] = ()
     override: Any = None
     now: datetime | None = None
+    # The release's latest security scan (an `EvidenceRecord`) when it failed: it blocks the
+    # deploy with its link until a later scan passes.
+    failed_scan: Any = None
     holders: dict[int, Any] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -130,10 +138,19 @@ def blockers(
     if step == "stage":
         return _stage(rows)
     if step == "deploy":
-        return _deploy(rows, says_proceed) + ([] if rows.override else timing(release, rows))
+        return deploy_blockers(release, rows, says_proceed=says_proceed)
     if step == "close":
         return _close(rows)
     return []
+
+
+def deploy_blockers(
+    release: Release, rows: Rows, *, says_proceed: Callable[[Handoff], bool]
+) -> list[Blocker]:
+    """What blocks the production deploy, whatever the stage: the deploy step's list, and
+    what a pipeline's gate check asks about a release still in sign-off (`rows` loaded with
+    `load(release, deploying=True)`)."""
+    return _deploy(rows, says_proceed) + ([] if rows.override else timing(release, rows))
 
 
 def require_ready(release: Release, rows: Rows, *, says_proceed: Callable[[Handoff], bool]) -> None:
@@ -148,9 +165,11 @@ def refusal(step: str, found: Iterable[Blocker]) -> str:
     return f"{REFUSAL.get(step, 'Not possible yet')}: " + "; ".join(map(str, found)) + "."
 
 
-def load(release: Release) -> Rows:
-    """The rows `blockers` reads, for a service holding the release lock."""
-    deploying = next_step(release.stage) == "deploy"
+def load(release: Release, *, deploying: bool | None = None) -> Rows:
+    """The rows `blockers` reads, for a service holding the release lock. `deploying`: load
+    what the deploy's timing needs (by default, when the deploy is the next step)."""
+    if deploying is None:
+        deploying = next_step(release.stage) == "deploy"
     now = timezone.now()
     return Rows(
         items=list(release.checklist.select_related("template__owner")),
@@ -172,7 +191,14 @@ def load(release: Release) -> Rows:
         if deploying
         else None,
         now=now,
+        failed_scan=failed_scan(release),
     )
+
+
+def failed_scan(release: Release) -> EvidenceRecord | None:
+    """The release's latest security scan, when it failed (one query)."""
+    latest = release.evidence_records.filter(kind=EvidenceKind.SECURITY_SCAN).first()
+    return latest if latest is not None and not latest.passed else None
 
 
 # --- Each step's blockers -----------------------------------------------------------------------
@@ -241,6 +267,14 @@ def _deploy(rows: Rows, says_proceed: Callable[[Handoff], bool]) -> list[Blocker
         for g in rows.gates
         if g.retroactive and g.state == GateState.REJECTED
     ]
+    if rows.failed_scan is not None:
+        devops = rows.role(RoleKey.DEVOPS_ENGINEER)
+        text = f"The latest security scan failed: {rows.failed_scan.url}"
+        found.append(
+            rows.blocker(text, devops, "pipeline")
+            if devops
+            else Blocker(text, "", NOBODY, "pipeline")
+        )
     # The Product Manager's "Approve final release decision" is recorded before the deploy.
     found += [
         rows.blocker(

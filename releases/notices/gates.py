@@ -9,12 +9,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from notifications.outbox import notify, recipients
 from octoacme.names import display_name
 
+from .. import events
 from ..models import AuditEvent, Release, RoleKey
 from .common import _gate_context, release_link, role_people
 
 
 def gates_opened(release: Release, gates: Iterable[object], event: AuditEvent) -> None:
     for gate in gates:
+        events.gate_opened(release, gate)
         notify(
             key=f"ev{event.pk}:gate-opened:{gate.pk}",
             kind="gate_opened",
@@ -34,6 +36,7 @@ def final_gate_opened(
 ) -> None:
     """`after`: the gates an expedited policy lets sign after the deploy (none by default)."""
     after = list(after)
+    events.gate_opened(release, gate)
     subject = f"All six gates approved: confirm sign-offs for {release}"
     headline = (
         f"Every role gate of {release} is approved. Confirm all sign-offs received to approve "

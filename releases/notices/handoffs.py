@@ -5,6 +5,7 @@ from __future__ import annotations
 from notifications.outbox import notify, recipients
 from octoacme.names import in_role
 
+from .. import events
 from ..models import AuditEvent, Handoff, HandoffDecision, RoleKey
 from .common import release_link, role_people
 
@@ -12,6 +13,7 @@ from .common import release_link, role_people
 def handoff_sent(handoff: Handoff, event: AuditEvent) -> None:
     """Sent to the receiver's holder and backup, with the content, so nothing waits unread."""
     release, t = handoff.release, handoff.template
+    events.handoff_sent(handoff)
     body = handoff.notes + (f"\n\nLinks:\n{handoff.links}" if handoff.links else "")
     notify(
         key=f"ev{event.pk}:handoff-sent",

@@ -8,6 +8,7 @@ from django.urls import reverse
 from notifications.outbox import Recipient, absolute, notify, recipients
 from octoacme.names import display_name
 
+from .. import events
 from ..models import ActionItem, AuditEvent, Incident, Release, RoleKey
 from .common import oncall, release_link, role_people
 
@@ -28,6 +29,7 @@ def opened_key(incident: Incident) -> str:
 
 def incident_opened(incident: Incident, event: AuditEvent) -> None:
     release = incident.release
+    events.incident_changed(incident, "incident.opened")
     severity = incident.get_severity_display()
     opened = (
         f"{display_name(incident.opened_by)} recorded a failed production deploy of {release}, "
@@ -112,6 +114,7 @@ def incident_fixed_forward(incident: Incident, patch: Release, event: AuditEvent
 def incident_resolved(incident: Incident, event: AuditEvent) -> None:
     """The same people who were told of the incident hear that it is over, and why it happened."""
     release = incident.release
+    events.incident_changed(incident, "incident.resolved")
     notify(
         key=f"ev{event.pk}:incident-resolved",
         kind="incident_resolved",

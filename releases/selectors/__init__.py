@@ -20,6 +20,7 @@ from .freezes import (
     window_frozen,
 )
 from .my_work import MY_WORK_LIMIT, NEXT_STEPS, Listing, MyWork, NextStep, my_work
+from .pipeline import PipelineCard, pipeline_card
 from .release_page import approvals_affected_by, next_step_blockers, release_page
 from .team import TeamPage, team_page
 
@@ -34,6 +35,7 @@ __all__ = [
     "Listing",
     "MyWork",
     "NextStep",
+    "PipelineCard",
     "ReleaseSummary",
     "TeamPage",
     "approvals_affected_by",
@@ -43,6 +45,7 @@ __all__ = [
     "freeze_page",
     "my_work",
     "next_step_blockers",
+    "pipeline_card",
     "recently_finished",
     "release_freezes",
     "release_page",

@@ -109,10 +109,11 @@ def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
 
 
 def next_step_blockers(
-    release: Release, *, freezes: list[Any] | None = None
+    release: Release, *, freezes: list[Any] | None = None, failed_scan: Any = None
 ) -> list[lifecycle.readiness.Blocker]:
-    """What still blocks the next step of a release loaded by `release_page`, from its rows
-    and the active `freezes` (`selectors.release_freezes`; no query)."""
+    """What still blocks the next step of a release loaded by `release_page`, from its rows,
+    the active `freezes` (`selectors.release_freezes`) and the latest security scan when it
+    failed (`selectors.pipeline_card`); no query."""
     rows = lifecycle.readiness.Rows(
         items=release.checklist_items,
         handoffs=release.handoff_list,
@@ -123,5 +124,6 @@ def next_step_blockers(
         action_items=[a for i in release.incident_list for a in i.item_list],
         freezes=freezes or [],
         override=getattr(release, "override_reason", None),
+        failed_scan=failed_scan,
     )
     return lifecycle.readiness.blockers(release, rows, says_proceed=says_proceed)

@@ -91,7 +91,10 @@ def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
         duty.may = lifecycle.duty_actions(duty, stage=release.stage, held=held)
     playbook = incident_section(release, actions, user)
     freezes = selectors.release_freezes(release, now)
-    blockers = selectors.next_step_blockers(release, freezes=freezes)
+    pipeline = selectors.pipeline_card(release)
+    blockers = selectors.next_step_blockers(
+        release, freezes=freezes, failed_scan=pipeline.failed_scan
+    )
     return render(
         request,
         "releases/release_detail.html",
@@ -106,6 +109,7 @@ def release_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 lifecycle.readiness.next_step(release.stage) or "", ""
             ),
             "blockers": blockers,
+            "pipeline": pipeline,
             # A freeze or the window blocks the deploy: who may let it through sees the form
             # (asked only then, by the rule the override service applies).
             "may_override": any(b.anchor == "next-step" for b in blockers)

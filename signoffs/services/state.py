@@ -7,7 +7,7 @@ from datetime import datetime
 from django.contrib.auth.models import AbstractBaseUser
 
 from octoacme.names import display_name
-from releases import audit
+from releases import audit, events
 from releases.models import AuditEvent, RoleAssignment
 
 from ..models import GateState, SignOff
@@ -47,7 +47,7 @@ def _set_state(
         on_behalf = f"For {display_name(gate.decided_for)}, as backup. "
     else:
         on_behalf = ""
-    return audit.record(
+    event = audit.record(
         release=gate.release,
         actor=actor,
         on_behalf_of=delegated_by,
@@ -57,6 +57,9 @@ def _set_state(
         to_state="stale" if stale else state,
         comment=(on_behalf + comment).strip(),
     )
+    # Every gate decision passes here (approvals have no email of their own to sit beside).
+    events.gate_changed(gate, verb, actor_name=display_name(actor), comment=comment)
+    return event
 
 
 def _holder_if_other(gate: SignOff, actor: AbstractBaseUser | None) -> AbstractBaseUser | None:

@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from notifications.models import Notification
 from octoacme.errors import Refused
-from releases import reminders, selectors, services
+from releases import selectors, services
+from releases.chase import follow_ups
 from releases.models import (
     AuditEvent,
     DefaultHolder,
@@ -331,7 +332,7 @@ class TestFollowUpListsOnlyOpenDuties:
             services.duty_done(
                 duty_id=duty(release, key, DutyPhase.POST_RELEASE).pk, actor=team[key]
             )
-        reminders.run_follow_ups(now=timezone.now() + timedelta(hours=25))
+        follow_ups.run_follow_ups(now=timezone.now() + timedelta(hours=25))
         sent = per_person("post_release_duties")
         assert email(QA) not in sent and email("qa-backup") not in sent and email(UX) not in sent
         assert sent == Counter({email(k): 1 for k in (DEVOPS, BA, CSM, PROD, PM)})
@@ -343,7 +344,7 @@ class TestFollowUpListsOnlyOpenDuties:
     ):
         release = build.deployed()
         services.duty_done(duty_id=duty(release, CSM, DutyPhase.POST_RELEASE).pk, actor=team[CSM])
-        reminders.run_follow_ups(now=timezone.now() + timedelta(hours=25))
+        follow_ups.run_follow_ups(now=timezone.now() + timedelta(hours=25))
         csm = Notification.objects.get(kind="post_release_duties", to_email=email(CSM))
         assert "hand off early customer feedback" in csm.body_text
         assert "Monitor customer feedback and adoption" not in csm.body_text

@@ -17,6 +17,7 @@ from django.utils import timezone
 from notifications import delivery
 from notifications.models import Notification, NotificationState
 from releases import reminders, services
+from releases.chase import follow_ups
 from releases.models import FollowUp, RoleKey
 from signoffs import services as gate_services
 
@@ -237,10 +238,10 @@ class TestFollowUps:
         start = timezone.now()
         build.deployed()
         with time_machine.travel(start + timedelta(hours=23)):
-            assert reminders.run_follow_ups()["done"] == 0
+            assert follow_ups.run_follow_ups()["done"] == 0
         with time_machine.travel(start + timedelta(hours=24, minutes=1)):
-            assert reminders.run_follow_ups()["done"] == 1
-            assert reminders.run_follow_ups()["done"] == 0
+            assert follow_ups.run_follow_ups()["done"] == 1
+            assert follow_ups.run_follow_ups()["done"] == 0
         assert to("post_release_duties") == {email(k) for k in RoleKey.values} | {
             email("qa-backup")
         }
@@ -252,7 +253,7 @@ class TestFollowUps:
         start = timezone.now()
         build.deployed()
         with time_machine.travel(start + timedelta(hours=48, minutes=1)):
-            reminders.run_follow_ups()
+            follow_ups.run_follow_ups()
         assert to("feedback_overdue") == {email(PROD), email(PM)}
 
     def test_a_feedback_handoff_sent_in_time_stops_the_escalation(self, team, build):
@@ -261,5 +262,5 @@ class TestFollowUps:
         handoff = release.handoffs.get(template__key="csm-to-product-manager")
         services.handoff_send(handoff_id=handoff.pk, actor=team[CSM], notes="NPS 42")
         with time_machine.travel(start + timedelta(hours=48, minutes=1)):
-            reminders.run_follow_ups()
+            follow_ups.run_follow_ups()
         assert to("feedback_overdue") == set()

@@ -24,6 +24,7 @@ from django.utils import timezone
 from notifications import delivery
 from notifications.models import Notification, NotificationState
 from releases import reminders, services
+from releases.chase import follow_ups
 from releases.models import Incident, Release, Role, RoleKey
 from signoffs import services as gate_services
 
@@ -202,7 +203,7 @@ def run_every_kind_of_notice(crew: Crew) -> None:
         root_cause=hostile(20000),
     )
     later = timezone.now() + timedelta(hours=49)
-    reminders.run_follow_ups(now=later)  # post_release_duties, feedback_overdue
+    follow_ups.run_follow_ups(now=later)  # post_release_duties, feedback_overdue
     reminders.send_reminders(now=later)  # reminder_digest, escalation
     services.release_cancel(  # release_cancelled
         release_id=late.pk, actor=t[PM], reason=hostile(5000)

@@ -1,0 +1,1 @@
+"""One module per resource, each a ninja `router`; mounted in api/api.py with one line."""
