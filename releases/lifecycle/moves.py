@@ -8,7 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 
 from octoacme.errors import Refused
 
-from .. import audit, events
+from .. import audit, events, permissions
 from ..models import AuditEvent, Release, Stage
 from .tables import TRANSITIONS, Transition
 
@@ -67,9 +67,12 @@ def move(
     field, set_it = _STAMPS[name]
     setattr(release, field, now if set_it else None)
     release.save(update_fields=["stage", field, "updated_at"])
+    # A delegate taking the step records whom they act for ("by X for Y"), as gate decisions do.
+    roles = permissions.ACTION_ROLES.get(name)
     event = audit.record(
         release=release,
         actor=actor,
+        on_behalf_of=permissions.acting_for(actor, release, roles) if roles and actor else None,
         verb=f"release.{name}",
         subject="release",
         from_state=from_state,

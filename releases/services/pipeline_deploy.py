@@ -123,7 +123,9 @@ def _require_approved(release: Release, commit_sha: str) -> None:
     if answer.decision != APPROVED:
         raise Refused(
             "Cannot record the production deploy: the gate says "
-            f"{answer.decision}: " + "; ".join(answer.blockers or [answer.comment]) + "."
+            f"{answer.decision}: "
+            + "; ".join(b.rstrip(".") for b in answer.blockers or [answer.comment])
+            + "."
         )
 
 

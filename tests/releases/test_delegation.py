@@ -340,3 +340,16 @@ def test_the_demo_has_the_qa_lead_away_for_a_week_and_runs_twice(settings):
     assert (d.person.username, d.delegate.username) == ("qa-lead", "qa-backup")
     assert d.ends_at - d.starts_at == timedelta(days=7)
     assert permissions.delegations_to(d.delegate).exists()
+
+
+def test_a_delegate_taking_a_release_step_is_recorded_as_acting_for_the_person(team, build):
+    with time_machine.travel(START + timedelta(hours=1), tick=False):
+        release = build.pre_release_done(build.create())
+        delegate(team, person=DEVOPS)
+        services.release_move_to_staging(release_id=release.pk, actor=team.outsider)
+        event = release.audit_events.get(verb="release.stage")
+        assert (event.actor, event.on_behalf_of) == (team.outsider, team[DEVOPS])
+        # The person's own step names nobody else.
+        other = build.pre_release_done(build.create())
+        services.release_move_to_staging(release_id=other.pk, actor=team[DEVOPS])
+        assert other.audit_events.get(verb="release.stage").on_behalf_of is None
