@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal, TypeVar
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from ninja import Field, Header, Router, Schema
+from ninja.responses import Status
 
 from api.auth import TokenAuth
 from api.errors import AUTH_ERRORS, ApiError, ErrorOut, ValidationErrorOut, not_found
@@ -225,7 +226,7 @@ def gate_check(
 
     if key:  # A retried ask within one poll replays its answer.
         return idempotent(request, ask)
-    return ask()
+    return Status(*ask())
 
 
 @router.post(
