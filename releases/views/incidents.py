@@ -131,19 +131,37 @@ def incident_rollback(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(_incidents_url(incident.release_id))
 
 
-@require_POST
-def incident_mitigate(request: HttpRequest, pk: int) -> HttpResponse:
+def _incident_form_step(
+    request: HttpRequest,
+    pk: int,
+    form_class: type[forms.Form],
+    step: str,
+    service: Callable[..., object],
+    done: str,
+    anchor: str = "incidents",
+) -> HttpResponse:
+    """One playbook step on an incident from a form: read it, call `service`, go back."""
     incident = get_object_or_404(Incident.objects.select_related("release"), pk=pk)
-    form = MitigateForm(request.POST)
-    if _valid(request, form, _incident_step(incident, request, "mitigate")):
+    form = form_class(request.POST)
+    if _valid(request, form, _incident_step(incident, request, step)):
         perform(
             request,
-            lambda: services.incident_mitigate(
-                incident_id=pk, actor=request.user, **form.cleaned_data
-            ),
-            "Mitigation recorded: service restored.",
+            lambda: service(incident_id=pk, actor=request.user, **form.cleaned_data),
+            done,
         )
-    return redirect(_incidents_url(incident.release_id))
+    return redirect(_incidents_url(incident.release_id, anchor))
+
+
+@require_POST
+def incident_mitigate(request: HttpRequest, pk: int) -> HttpResponse:
+    return _incident_form_step(
+        request,
+        pk,
+        MitigateForm,
+        "mitigate",
+        services.incident_mitigate,
+        "Mitigation recorded: service restored.",
+    )
 
 
 @require_POST
@@ -169,32 +187,22 @@ def incident_fix_forward(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def incident_resolve(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(Incident.objects.select_related("release"), pk=pk)
-    form = ResolveForm(request.POST)
-    if _valid(request, form, _incident_step(incident, request, "resolve")):
-        perform(
-            request,
-            lambda: services.incident_resolve(
-                incident_id=pk, actor=request.user, **form.cleaned_data
-            ),
-            "Incident resolved.",
-        )
-    return redirect(_incidents_url(incident.release_id))
+    return _incident_form_step(
+        request, pk, ResolveForm, "resolve", services.incident_resolve, "Incident resolved."
+    )
 
 
 @require_POST
 def incident_item_add(request: HttpRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(Incident.objects.select_related("release"), pk=pk)
-    form = ActionItemForm(request.POST)
-    if _valid(request, form, _incident_step(incident, request, "add_item")):
-        perform(
-            request,
-            lambda: services.action_item_add(
-                incident_id=pk, actor=request.user, **form.cleaned_data
-            ),
-            "Action item added; its owner is notified.",
-        )
-    return redirect(_incidents_url(incident.release_id, f"incident-{pk}"))
+    return _incident_form_step(
+        request,
+        pk,
+        ActionItemForm,
+        "add_item",
+        services.action_item_add,
+        "Action item added; its owner is notified.",
+        anchor=f"incident-{pk}",
+    )
 
 
 @require_POST
