@@ -85,7 +85,9 @@ def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
             ),
             Prefetch(
                 "audit_events",
-                queryset=AuditEvent.objects.select_related("actor").order_by("-created_at", "-id"),
+                queryset=AuditEvent.objects.select_related("actor", "on_behalf_of").order_by(
+                    "-created_at", "-id"
+                ),
                 to_attr="timeline",
             ),
         )

@@ -353,3 +353,13 @@ def test_a_delegate_taking_a_release_step_is_recorded_as_acting_for_the_person(t
         other = build.pre_release_done(build.create())
         services.release_move_to_staging(release_id=other.pk, actor=team[DEVOPS])
         assert other.audit_events.get(verb="release.stage").on_behalf_of is None
+
+
+def test_the_release_page_says_whom_a_delegate_acted_for(client, team, build):
+    with time_machine.travel(START + timedelta(hours=1), tick=False):
+        release = build.pre_release_done(build.create())
+        delegate(team, person=DEVOPS)
+        services.release_move_to_staging(release_id=release.pk, actor=team.outsider)
+        client.force_login(team[PM])
+        page = client.get(f"/releases/{release.pk}/").content.decode()
+    assert f"<strong>{team.outsider.username}</strong> for <strong>{DEVOPS}</strong>" in page
