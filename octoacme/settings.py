@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "releases",
     "signoffs",
     "api",
+    "insights",
 ]
 
 MIDDLEWARE = [

@@ -20,6 +20,7 @@ urlpatterns = [
     # Bearer-token API (api/urls.py: exempt from sign-in and CSRF; no cookies).
     path("api/v1/", include("api.urls")),
     path("team/tokens/", include(token_urlpatterns)),
+    path("insights/", include("insights.urls")),
     path("", include("api.calendar_urls")),
     path("", include("releases.urls")),
 ]

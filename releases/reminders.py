@@ -251,6 +251,10 @@ def _send_escalations(
         }
         for uid in managers[release_id]:
             items[uid].append(item)
+    # An escalation counts on each late gate of the releases its recipients hold the Project
+    # Manager role on (as reminders count on the gates their recipients hold; Insights reads it).
+    held = managing.filter(release=OuterRef("release"), holder_id__in=claimed)
+    late.filter(Exists(held)).update(escalations_sent=F("escalations_sent") + 1)
     return _queue_lists(
         "escalate",
         "escalation",

@@ -33,6 +33,8 @@ class SignOff(models.Model):
     revision = models.PositiveIntegerField(default=0)
     # Digests that listed this gate while it stayed pending; escalation counts these.
     reminders_sent = models.PositiveIntegerField(default=0)
+    # Escalation emails to the Project Manager that listed this gate (Insights counts them).
+    escalations_sent = models.PositiveIntegerField(default=0)
     # Copied from the release type's policy when the release is created, so a later policy
     # edit never changes a release in flight: a retroactive gate does not hold up the deploy
     # and is signed within `retroactive_hours` after it (`due_at`, set by the deploy).
@@ -51,7 +53,11 @@ class SignOff(models.Model):
                 name="retroactive_gate_has_its_hours",
             ),
         ]
-        indexes = [models.Index(fields=["state", "opened_at"])]
+        indexes = [
+            models.Index(fields=["state", "opened_at"]),
+            # Insights reads the gates decided in a period, however long the history.
+            models.Index(fields=["decided_at"], name="signoff_decided_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.role} gate of {self.release}"

@@ -47,7 +47,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["release", "created_at"])]
+        indexes = [
+            models.Index(fields=["release", "created_at"]),
+            # Insights counts events of one kind (rejections, stale approvals) in a period.
+            models.Index(fields=["verb", "created_at"], name="audit_verb_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor} {self.verb} {self.subject}"

@@ -79,7 +79,11 @@ class Handoff(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["release", "template"], name="one_handoff_per_template")
         ]
-        indexes = [models.Index(fields=["state", "due_at"], name="handoff_due_idx")]
+        indexes = [
+            models.Index(fields=["state", "due_at"], name="handoff_due_idx"),
+            # Insights reads the hand-offs due in a period, whatever their state.
+            models.Index(fields=["due_at"], name="handoff_due_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.template} [{self.state}]"

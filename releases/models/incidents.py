@@ -63,6 +63,7 @@ class Incident(models.Model):
 
     class Meta:
         ordering = ["-opened_at"]
+        indexes = [models.Index(fields=["opened_at"], name="incident_opened_idx")]
 
     def __str__(self) -> str:
         return self.title

@@ -1,9 +1,8 @@
 """The audit trail as CSV: one release's (whoever may read its page), or a period's (admins
 and the team's Project Manager), each event with its chain hash.
 
-The cells are made safe for spreadsheets: text that a spreadsheet would run as a formula
-(starting with = + - @, a tab or a carriage return) gets a leading apostrophe, so a comment
-typed as `=HYPERLINK(...)` shows as text in whoever opens the download.
+The cells are made safe for spreadsheets (octoacme.csvs): a comment typed as `=HYPERLINK(...)`
+shows as text in whoever opens the download.
 """
 
 from __future__ import annotations
@@ -17,6 +16,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
+from octoacme.csvs import BOM, CONTENT_TYPE, Line, attachment, safe
 from octoacme.names import display_name
 
 from .. import permissions
@@ -37,14 +37,6 @@ HEADER = [
     "release",
     "chain hash",
 ]
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-# Excel reads a CSV without it as the local 8-bit code page and garbles accented names.
-BOM = "\ufeff"
-CONTENT_TYPE = "text/csv; charset=utf-8"
-
-
-def safe(cell: str) -> str:
-    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
 
 
 def row(event: AuditEvent) -> list[str]:
@@ -61,22 +53,11 @@ def row(event: AuditEvent) -> list[str]:
     return [utc_iso(event.created_at), *map(safe, cells), event.chain_hash]
 
 
-class _Line:
-    """csv.writer's file: hands back each line instead of keeping it."""
-
-    def write(self, line: str) -> str:
-        return line
-
-
 def lines(events: Iterable[AuditEvent]) -> Iterator[str]:
-    writer = csv.writer(_Line())
+    writer = csv.writer(Line())
     yield BOM + writer.writerow(HEADER)
     for event in events:
         yield writer.writerow(row(event))
-
-
-def _attachment(response: HttpResponse | StreamingHttpResponse, filename: str) -> None:
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
 
 
 @require_GET
@@ -84,7 +65,7 @@ def release_audit_csv(request: HttpRequest, pk: int) -> HttpResponse:
     # As readable as the release page itself: everyone signed in (the middleware sees to that).
     release = get_object_or_404(Release, pk=pk)
     response = HttpResponse("".join(lines(release_audit(release.pk))), CONTENT_TYPE)
-    _attachment(response, f"audit-{release.version}.csv")
+    attachment(response, f"audit-{release.version}.csv")
     return response
 
 
@@ -104,5 +85,5 @@ def period_audit_csv(request: HttpRequest) -> HttpResponse | StreamingHttpRespon
     start = dt.datetime.combine(first, dt.time.min, tzinfo=zone)
     end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
     response = StreamingHttpResponse(lines(period_audit(start, end)), content_type=CONTENT_TYPE)
-    _attachment(response, f"audit-{first:%Y-%m-%d}-to-{last:%Y-%m-%d}.csv")
+    attachment(response, f"audit-{first:%Y-%m-%d}-to-{last:%Y-%m-%d}.csv")
     return response

@@ -20,6 +20,7 @@ from releases import reminders, services
 from releases.chase import follow_ups
 from releases.models import FollowUp, RoleKey
 from signoffs import services as gate_services
+from signoffs.models import SignOff
 
 from ..builders import celery_broker, gate
 from ..notifications.smtp import refusing_smtp as refusing
@@ -201,6 +202,12 @@ class TestReminders:
         assert (
             "QA Lead (2 reminder(s) sent)" in Notification.objects.get(kind="escalation").body_text
         )
+        # Insights counts the escalation on each gate it listed, once.
+        counts = SignOff.objects.filter(opened_at__isnull=False).values_list(
+            "role__key", "reminders_sent", "escalations_sent"
+        )
+        assert (QA, 2, 1) in set(counts)
+        assert {e for _, _, e in counts} == {1}  # the six open gates, each listed once
 
     def test_batches_of_people_still_make_one_digest_each_listing_every_gate(
         self, team, build, settings, monkeypatch
