@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 
 from releases.models import AuditEvent, Handoff, Incident, Release, Role, RoleAssignment, Stage
 from releases.models.release import ACTIVE_STAGES
@@ -72,8 +72,10 @@ def _typed(qs: QuerySet, release_type: str | None, path: str = "release__") -> Q
 
 def deploys(period: Period, release_type: str | None) -> list[Deploy]:
     """Successful production deploys in the period and the attempts that failed (two queries)."""
+    # Any incident on the release once it was in production, including one recorded as "the
+    # deploy failed" after it had gone through (the release broke rather than never arrived).
     later_incident = Incident.objects.filter(
-        release=OuterRef("pk"), failed_deploy=False, opened_at__gte=OuterRef("deployed_at")
+        release=OuterRef("pk"), opened_at__gte=OuterRef("deployed_at")
     )
     went = _typed(
         Release.objects.filter(deployed_at__gte=period.start, deployed_at__lt=period.end),
@@ -88,10 +90,11 @@ def deploys(period: Period, release_type: str | None) -> list[Deploy]:
         "fixes_incident_id",
         Exists(later_incident),
     )
+    # A failed attempt: the release did not reach production then (it stays approved).
     failed = _typed(
         Incident.objects.filter(
             failed_deploy=True, opened_at__gte=period.start, opened_at__lt=period.end
-        ),
+        ).filter(Q(release__deployed_at__isnull=True) | Q(release__deployed_at__gt=F("opened_at"))),
         release_type,
     ).values_list("release_id", "opened_at", "release__fixes_incident_id")
     return [
