@@ -1,7 +1,7 @@
 from django.urls import path
 
 from . import views
-from .views.audit import period_audit_csv, release_audit_csv
+from .views.audit import period_audit_csv, release_audit_csv, release_audit_list
 from .views.delegations import delegation_cancel, my_delegations, team_delegations
 from .views.policies import policy_page, policy_set
 from .views.webhooks import webhook_create, webhook_list, webhook_redeliver_view, webhook_toggle
@@ -14,6 +14,7 @@ urlpatterns = [
     path("releases/<int:pk>/edit/", views.release_edit, name="release-edit"),
     path("releases/<int:pk>/notes.md", views.release_notes, name="release-notes"),
     path("releases/<int:pk>/audit.csv", release_audit_csv, name="release-audit-csv"),
+    path("releases/<int:pk>/audit/", release_audit_list, name="release-audit"),
     path("audit.csv", period_audit_csv, name="audit-csv"),
     path("releases/<int:pk>/incidents/", views.incident_open, name="incident-open"),
     path(

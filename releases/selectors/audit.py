@@ -1,10 +1,12 @@
-"""Reads of the audit trail for its CSV downloads: one release's, or a period's (streamed)."""
+"""Reads of the audit trail: one release's, page by page or for its CSV download, or a period's
+(streamed)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
 
+from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 
 from ..models import AuditEvent
@@ -26,3 +28,17 @@ def release_audit(release_id: int) -> QuerySet[AuditEvent]:
 def period_audit(start: datetime, end: datetime) -> Iterator[AuditEvent]:
     """Every event from `start` (included) to `end` (excluded), releases' and the team's."""
     return _events().filter(created_at__gte=start, created_at__lt=end).iterator(CHUNK)
+
+
+# Events per page of a release's audit page.
+AUDIT_PAGE_SIZE = 100
+
+
+def release_audit_page(release_id: int, page: str | int | None) -> Page:
+    """Newest first; a page number out of range gives the nearest page, not an error."""
+    events = (
+        AuditEvent.objects.filter(release_id=release_id)
+        .select_related("actor", "on_behalf_of")
+        .order_by("-created_at", "-id")
+    )
+    return Paginator(events, AUDIT_PAGE_SIZE).get_page(page)

@@ -35,6 +35,10 @@ def approvals_affected_by(release: Release, data: dict[str, Any]) -> int:
     return release.signoffs.filter(state=GateState.APPROVED).count()
 
 
+# The release page shows this many of the latest audit events; the audit page, all of them.
+TIMELINE_ROWS = 25
+
+
 def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
     """One release with everything its page shows, in a fixed number of queries."""
     release = (
@@ -83,11 +87,13 @@ def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
                 ),
                 to_attr="exception_list",
             ),
+            # The latest events only (one more, to know whether there are others): a release
+            # with years of pipeline traffic would otherwise render its whole trail every time.
             Prefetch(
                 "audit_events",
                 queryset=AuditEvent.objects.select_related("actor", "on_behalf_of").order_by(
                     "-created_at", "-id"
-                ),
+                )[: TIMELINE_ROWS + 1],
                 to_attr="timeline",
             ),
         )
@@ -100,6 +106,8 @@ def release_page(release_id: int) -> tuple[Release, ReleaseSummary]:
     phase_order = {value: i for i, value in enumerate(DutyPhase.values)}
     release.duty_list.sort(key=lambda d: (d.role.position, phase_order[d.phase]))
     release.gate_handoffs = [h for h in release.handoff_list if h.template.is_gate]
+    release.timeline_more = len(release.timeline) > TIMELINE_ROWS
+    release.timeline = release.timeline[:TIMELINE_ROWS]
     prepare_incidents(release)
     # What a dashboard card reads as annotations (newest first, as incidents are ordered).
     open_incidents = [i for i in release.incident_list if i.state == IncidentState.OPEN]

@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
+from django.shortcuts import get_object_or_404, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
@@ -23,7 +23,7 @@ from .. import permissions
 from ..chain import utc_iso
 from ..forms import AuditPeriodForm
 from ..models import AuditEvent, Release
-from ..selectors.audit import period_audit, release_audit
+from ..selectors.audit import period_audit, release_audit, release_audit_page
 
 HEADER = [
     "time",
@@ -58,6 +58,14 @@ def lines(events: Iterable[AuditEvent]) -> Iterator[str]:
     yield BOM + writer.writerow(HEADER)
     for event in events:
         yield writer.writerow(row(event))
+
+
+@require_GET
+def release_audit_list(request: HttpRequest, pk: int) -> HttpResponse:
+    """A release's whole audit trail, a page at a time (its page shows the latest events)."""
+    release = get_object_or_404(Release, pk=pk)
+    events = release_audit_page(release.pk, request.GET.get("page"))
+    return render(request, "releases/audit.html", {"release": release, "events": events})
 
 
 @require_GET
