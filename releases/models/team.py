@@ -20,6 +20,10 @@ class TeamSettings(models.Model):
         "delegate) unless an admin records an exception on that release.",
     )
 
+    # Bumped whenever anyone's account is saved (a name changed, say): pages cached by
+    # release revision name people too, so their cache keys carry this as well.
+    people_revision = models.PositiveIntegerField(default=0, editable=False)
+
     class Meta:
         verbose_name = verbose_name_plural = "team settings"
 
@@ -29,6 +33,17 @@ class TeamSettings(models.Model):
     @classmethod
     def load(cls) -> TeamSettings:
         return cls.objects.get_or_create(pk=1)[0]
+
+
+def person_saved(
+    sender: object, instance: object, update_fields: object = None, **_: object
+) -> None:
+    """post_save of the user model: a person's name or standing may have changed. Signing in
+    saves only `last_login`, which no page shows, so that save changes nothing."""
+    if update_fields is not None and set(update_fields) == {"last_login"}:
+        return
+    TeamSettings.load()
+    TeamSettings.objects.filter(pk=1).update(people_revision=F("people_revision") + 1)
 
 
 class Delegation(models.Model):

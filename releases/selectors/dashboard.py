@@ -29,6 +29,7 @@ from ..models import (
     Release,
     RoleAssignment,
     RoleKey,
+    TeamSettings,
 )
 from .freezes import card_flag, window_frozen
 
@@ -253,15 +254,22 @@ def dashboard(
     # A card shows overdue hand-offs, which become so with time and no change to the release:
     # their count keys the card beside the revision (it only grows until a change bumps it).
     qs = qs.annotate(overdue=_count(overdue_handoffs()))
+    # A card names people, whose accounts change without touching a release: the team's
+    # people revision keys it too (an uncorrelated subquery, read once per page).
+    qs = qs.annotate(
+        people=Subquery(TeamSettings.objects.filter(pk=1).values("people_revision")[:1])
+    )
     found = Paginator(
-        qs.values_list("pk", "revision", "overdue", "stage", "window_start", "window_end"),
+        qs.values_list(
+            "pk", "revision", "overdue", "people", "stage", "window_start", "window_end"
+        ),
         PAGE_SIZE,
     ).get_page(page)
     # A card flags a window that falls in a freeze: a freeze created or ended changes no
     # release's revision, so the freeze's id keys the card too.
     found.object_list = [
-        (pk, revision, overdue, card_flag(freezes or [], in_stage, start, end))
-        for pk, revision, overdue, in_stage, start, end in found.object_list
+        (pk, revision, overdue, people or 0, card_flag(freezes or [], in_stage, start, end))
+        for pk, revision, overdue, people, in_stage, start, end in found.object_list
     ]
     return found
 

@@ -117,6 +117,11 @@ def test_warm_it_draws_no_card_and_its_query_count_is_pinned(client, team, build
     warm()
 
 
+def rename(user, name: str) -> None:
+    user.first_name, user.last_name = name.split()
+    user.save()
+
+
 def test_cached_cards_follow_every_kind_of_change(client, team, build):
     """After each change, the cached dashboard equals one drawn from nothing."""
     client.force_login(team[PM])
@@ -150,6 +155,8 @@ def test_cached_cards_follow_every_kind_of_change(client, team, build):
             release_id=release.pk, role_key=QA, holder=team.outsider, actor=team.admin
         ),
         lambda: build.approve(other, QA),
+        # An account renamed in the admin: no release changes, yet the cards name the person.
+        lambda: rename(team[RoleKey.BUSINESS_ANALYST], "Bea Renamed"),
     ]
     for step in steps:
         before = cards()
