@@ -5,23 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('releases', '0012_pipeline'),
+        ("releases", "0012_pipeline"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='auditevent',
-            index=models.Index(fields=['verb', 'created_at'], name='audit_verb_created_idx'),
+            model_name="auditevent",
+            index=models.Index(fields=["verb", "created_at"], name="audit_verb_created_idx"),
         ),
         migrations.AddIndex(
-            model_name='handoff',
-            index=models.Index(fields=['due_at'], name='handoff_due_at_idx'),
+            model_name="handoff",
+            index=models.Index(fields=["due_at"], name="handoff_due_at_idx"),
         ),
         migrations.AddIndex(
-            model_name='incident',
-            index=models.Index(fields=['opened_at'], name='incident_opened_idx'),
+            model_name="incident",
+            index=models.Index(fields=["opened_at"], name="incident_opened_idx"),
         ),
     ]

@@ -5,21 +5,20 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('releases', '0013_insights_indexes'),
-        ('signoffs', '0004_retroactive_gates'),
+        ("releases", "0013_insights_indexes"),
+        ("signoffs", "0004_retroactive_gates"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='signoff',
-            name='escalations_sent',
+            model_name="signoff",
+            name="escalations_sent",
             field=models.PositiveIntegerField(default=0),
         ),
         migrations.AddIndex(
-            model_name='signoff',
-            index=models.Index(fields=['decided_at'], name='signoff_decided_idx'),
+            model_name="signoff",
+            index=models.Index(fields=["decided_at"], name="signoff_decided_idx"),
         ),
     ]
