@@ -190,9 +190,10 @@ def roles(
 
 
 def lateness(h: HandoffDue, now: datetime) -> float | None:
-    """Hours past its due time that a hand-off was sent (or, unsent, is by now); None if on time."""
+    """Hours past its deadline that a hand-off was sent (or, unsent, is by now); None if on
+    time. The deadline is its overdue time, when the product escalates it."""
     sent = h.sent_at or now
-    return hours(h.due_at, sent) if sent > h.due_at else None
+    return hours(h.deadline, sent) if sent > h.deadline else None
 
 
 def handoffs(due: list[HandoffDue], now: datetime) -> list[HandoffRow]:

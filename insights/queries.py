@@ -64,6 +64,13 @@ class HandoffDue:
     position: int
     due_at: datetime
     sent_at: datetime | None
+    # When the product escalates it: the end of the guide's timing ("within the hour",
+    # "24-48 hours post-release"); a hand-off sent after it is late.
+    overdue_at: datetime | None = None
+
+    @property
+    def deadline(self) -> datetime:
+        return self.overdue_at or self.due_at
 
 
 def _typed(qs: QuerySet, release_type: str | None, path: str = "release__") -> QuerySet:
@@ -221,8 +228,9 @@ def handoffs_due(period: Period, release_type: str | None) -> list[HandoffDue]:
         "template__position",
         "due_at",
         "sent_at",
+        "overdue_at",
     )
     return [
-        HandoffDue(name=f"{src} → {dst}", position=pos, due_at=due, sent_at=sent)
-        for src, dst, pos, due, sent in rows
+        HandoffDue(name=f"{src} → {dst}", position=pos, due_at=due, sent_at=sent, overdue_at=late)
+        for src, dst, pos, due, sent, late in rows
     ]

@@ -165,7 +165,7 @@ def trends(
         Chart(
             "handoffs",
             "Hand-offs per week, on time and late",
-            "Hand-offs by the week they were due: sent by their due time, or late.",
+            "Hand-offs by the week they were due: sent before they became overdue, or late.",
             labels,
             [
                 Series(
@@ -199,7 +199,7 @@ def breakdowns(role_rows: list[RoleRow], handoff_rows: list[HandoffRow]) -> list
         Chart(
             BY_HANDOFF,
             "Hand-off punctuality",
-            "Hand-offs due in the period, by hand-off: sent by their due time, or late.",
+            "Hand-offs due in the period, by hand-off: sent before they became overdue, or late.",
             [h.name for h in handoff_rows],
             [
                 Series("On time", [h.on_time for h in handoff_rows]),

@@ -60,11 +60,19 @@ class History:
             **counts,
         )
 
-    def handoff(self, release: Release, key: str, due: datetime, sent: datetime | None) -> Handoff:
+    def handoff(
+        self,
+        release: Release,
+        key: str,
+        due: datetime,
+        sent: datetime | None,
+        overdue: datetime | None = None,
+    ) -> Handoff:
         return Handoff.objects.create(
             release=release,
             template=HandoffTemplate.objects.get(key=key),
             due_at=due,
+            overdue_at=overdue,
             sent_at=sent,
             state="sent" if sent else "pending",
         )
