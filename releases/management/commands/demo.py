@@ -40,6 +40,8 @@ from releases.services import policies
 from signoffs import services as gate_services
 from signoffs.models import SignOff
 
+from ._history import History
+
 User = get_user_model()
 
 NOTES = {
@@ -68,23 +70,34 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument("--password", default="octoacme", help="password for every demo user")
+        parser.add_argument(
+            "--no-history",
+            action="store_false",
+            dest="history",
+            help="skip the six months of finished releases (a quicker run for tests)",
+        )
 
-    def handle(self, *args: Any, password: str, **options: Any) -> None:
+    def handle(self, *args: Any, password: str, history: bool = True, **options: Any) -> None:
         with transaction.atomic():
             users = self._users(password)
         self.admin = users["admin"]
         self.users = users
+        # Before the policy below, which is set "now": the history's patches predate it.
+        made = History(users).build(timezone.now()) if history else 0
+        if made:
+            self.stdout.write(f"history: {made} releases over the last six months")
         self._expedited_patch_policy()
         now = timezone.now()
+        # Above the history's versions (1.0.0 to 3.x), which end six months of releases.
         plan = [
-            ("Aurora", "1.0.0", "major", "closed"),
-            ("Borealis", "1.1.0", "minor", "rolled_back"),
-            # Borealis was rolled back, so production is Aurora 1.0.0 again: the hotfix and
-            # the next minor are bumped from it (1.1.0 stays taken).
-            ("Cirrus", "1.0.1", "patch", "deployed"),
-            ("Drizzle", "1.2.0", "minor", "approved"),
-            ("Eddy", "1.0.2", "patch", "staging"),
-            ("Fog", "2.0.0", "major", "planning"),
+            ("Aurora", "4.0.0", "major", "closed"),
+            ("Borealis", "4.1.0", "minor", "rolled_back"),
+            # Borealis was rolled back, so production is Aurora 4.0.0 again: the hotfix and
+            # the next minor are bumped from it (4.1.0 stays taken).
+            ("Cirrus", "4.0.1", "patch", "deployed"),
+            ("Drizzle", "4.2.0", "minor", "approved"),
+            ("Eddy", "4.0.2", "patch", "staging"),
+            ("Fog", "5.0.0", "major", "planning"),
         ]
         for index, (name, version, release_type, stage) in enumerate(plan):
             there = Release.objects.exclude(stage=Stage.CANCELLED).filter(
@@ -243,7 +256,7 @@ class Command(BaseCommand):
             severity="critical",
         )
         services.incident_fix_forward(
-            incident_id=incident.pk, actor=devops, name="Borealis hotfix", version="1.1.1"
+            incident_id=incident.pk, actor=devops, name="Borealis hotfix", version="4.1.1"
         )
         services.incident_record_rollback(incident_id=incident.pk, actor=devops)
         services.incident_resolve(
