@@ -11,6 +11,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
@@ -18,8 +19,10 @@ from django.db import transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import escape
+from django.utils.module_loading import import_string
 from django.utils.safestring import mark_safe
 
+from . import times
 from .models import Notification
 from .tasks import deliver_due, deliver_notification
 
@@ -117,34 +120,48 @@ def _items(items: list[dict[str, str]]) -> dict[str, str]:
     return {"items_text": "".join(text), "items_html": mark_safe("".join(html))}  # escaped above
 
 
+def _zones(messages: list[Message]) -> dict[int, str]:
+    """The recipients' time zones, in one query, from `settings.OUTBOX_TIME_ZONES` (a dotted
+    path to a function of user ids: the outbox knows nothing of where people keep them)."""
+    ids = {m.to.user.pk for m in messages if m.to.user is not None}
+    path = getattr(settings, "OUTBOX_TIME_ZONES", "")
+    return import_string(path)(ids) if ids and path else {}
+
+
+def _row(m: Message, now: datetime) -> Notification:
+    subject = times.resolve(m.subject)
+    context = times.resolve_all(m.context)
+    ctx = {
+        **context,
+        **_items(context.get("items", [])),
+        "recipient": m.to.user,
+        "subject": subject_line(subject),
+        "site_url": settings.SITE_URL,
+    }
+    return Notification(
+        key=m.key[:200],
+        kind=m.kind,
+        release_id=m.release_id,
+        recipient=m.to.user,
+        to_email=m.to.email,
+        subject=subject_line(settings.EMAIL_SUBJECT_PREFIX + subject),
+        body_text=render_to_string("emails/notice.txt", ctx),
+        body_html=render_to_string("emails/notice.html", ctx),
+        next_attempt_at=now,
+    )
+
+
 def queue(messages: list[Message]) -> int:
     """Store many notices at once (inside the caller's transaction); deliver after commit."""
     if not messages:
         return 0
     now = timezone.now()
+    zones = _zones(messages)
     rows = []
     for m in messages:
-        subject = subject_line(settings.EMAIL_SUBJECT_PREFIX + m.subject)
-        ctx = {
-            **m.context,
-            **_items(m.context.get("items", [])),
-            "recipient": m.to.user,
-            "subject": subject_line(m.subject),
-            "site_url": settings.SITE_URL,
-        }
-        rows.append(
-            Notification(
-                key=m.key[:200],
-                kind=m.kind,
-                release_id=m.release_id,
-                recipient=m.to.user,
-                to_email=m.to.email,
-                subject=subject,
-                body_text=render_to_string("emails/notice.txt", ctx),
-                body_html=render_to_string("emails/notice.html", ctx),
-                next_attempt_at=now,
-            )
-        )
+        # Each email in its recipient's time zone (the team's where they set none).
+        with timezone.override(zones.get(m.to.user.pk) if m.to.user else None):
+            rows.append(_row(m, now))
     keys = [r.key for r in rows]
     existing = set(Notification.objects.filter(key__in=keys).values_list("key", flat=True))
     Notification.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)

@@ -80,6 +80,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Times in the signed-in person's own zone (releases/zones.py).
+    "releases.zones.TimeZoneMiddleware",
     # Cache-Control: private, no-store on everything a signed-in person is shown.
     "octoacme.headers.PrivatePagesMiddleware",
     # Every page needs a signed-in user unless its view says @login_not_required.
@@ -144,6 +146,9 @@ CACHES = {
         "OPTIONS": {"MAX_ENTRIES": 5000},
     },
 }
+
+# Emails show times in each recipient's zone; the outbox asks this function for them.
+OUTBOX_TIME_ZONES = "releases.zones.zones_of"
 
 # API requests a minute per token (api/auth.py), counted in the default cache: per process
 # with locmem, so a shared cache makes it exact across gunicorn workers. 0 turns it off.

@@ -4,7 +4,8 @@ A card depends only on its release's rows, and every change to them goes through
 that writes an audit event and bumps `Release.revision`. So the key (id, revision) can never
 name stale content, whichever process cached it; nothing has to be invalidated. The one thing
 a card shows that changes with time alone, how many hand-offs are overdue, is part of the key
-too (`selectors.dashboard` reads it with the page).
+too (`selectors.dashboard` reads it with the page), and so are the people's revision (names
+change without a release changing) and the reader's time zone.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from django.core.cache import caches
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.safestring import SafeString
 
 from . import selectors
@@ -25,7 +27,9 @@ def render(entries: list[tuple[int, ...]], *, freezes: list[Any] | None = None) 
     cached; every part of an entry is part of its key (the freeze a window falls in is: a
     freeze changes no revision). `freezes`: the active ones, for the cards drawn afresh."""
     cache = caches["fragments"]
-    keys = {entry[0]: "card:" + ":".join(map(str, entry)) for entry in entries}
+    # A card shows times in the reader's zone: people in two zones never share one.
+    zone = timezone.get_current_timezone_name()
+    keys = {entry[0]: f"card:{zone}:" + ":".join(map(str, entry)) for entry in entries}
     found: dict[str, SafeString] = cache.get_many(keys.values())
     missing = [pk for pk, key in keys.items() if key not in found]
     if missing:

@@ -31,7 +31,7 @@ from .models import (
     RoleKey,
     Stage,
 )
-from .timefmt import format_time
+from .timefmt import mail_time
 
 
 def _url(name: str, anchor: str = "") -> Callable[[int], str]:
@@ -75,8 +75,8 @@ OWED = Q(release__stage=Stage.STAGING, retroactive=False) | Q(
 
 def _owed_text(role: str, name: str, version: str, opened: datetime, due: datetime | None) -> str:
     if due is not None:
-        return f"{role} for {name} ({version}) (sign after the deploy, due {format_time(due)})"
-    return f"{role} for {name} ({version}) (open since {format_time(opened)})"
+        return f"{role} for {name} ({version}) (sign after the deploy, due {mail_time(due)})"
+    return f"{role} for {name} ({version}) (open since {mail_time(opened)})"
 
 
 def send_reminders(now: datetime | None = None) -> dict[str, int]:
@@ -242,9 +242,9 @@ def _send_escalations(
             "due_at",
         )
     ):
-        window = f"; window opens {format_time(window_start)}" if window_start else ""
+        window = f"; window opens {mail_time(window_start)}" if window_start else ""
         if due is not None:
-            window = f"; signed after the deploy, due {format_time(due)}"
+            window = f"; signed after the deploy, due {mail_time(due)}"
         item = {
             "text": f"{name} ({version}): {role} ({sent} reminder(s) sent{window})",
             "url": url(release_id),

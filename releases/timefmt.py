@@ -1,14 +1,18 @@
-"""Times as people read them: in the display time zone (settings.TIME_ZONE), zone named."""
+"""Times as people read them, with the zone named: on pages in the reader's zone (the one
+`releases.zones` activates for the request), in emails in each recipient's."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from django.utils import timezone
+from notifications import times
 
 
 def format_time(dt: datetime) -> str:
-    """Like "2026-11-27 16:00 CET". Stored times are UTC, and an email has no page around it
-    to say which zone a bare time is in."""
-    local = timezone.localtime(dt)
-    return f"{local:%Y-%m-%d %H:%M} {local.tzname()}"
+    """Like "2026-11-27 16:00 CET", in the active zone: for what a page or a message shows."""
+    return times.shown(dt)
+
+
+def mail_time(dt: datetime) -> str:
+    """A time in an email's text: written out in each recipient's zone when it is rendered."""
+    return times.at(dt)

@@ -4,6 +4,7 @@ from . import views
 from .views.audit import period_audit_csv, release_audit_csv, release_audit_list
 from .views.delegations import delegation_cancel, my_delegations, team_delegations
 from .views.policies import policy_page, policy_set
+from .views.profile import profile
 from .views.webhooks import webhook_create, webhook_list, webhook_redeliver_view, webhook_toggle
 
 urlpatterns = [
@@ -47,6 +48,7 @@ urlpatterns = [
     path("action-items/<int:pk>/done/", views.action_item_done, name="action-item-done"),
     path("action-items/<int:pk>/defer/", views.action_item_defer, name="action-item-defer"),
     path("team/", views.team, name="team"),
+    path("me/", profile, name="profile"),
     path("me/delegations/", my_delegations, name="my-delegations"),
     path("team/delegations/", team_delegations, name="team-delegations"),
     path("delegations/<int:pk>/cancel/", delegation_cancel, name="delegation-cancel"),

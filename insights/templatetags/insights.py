@@ -12,7 +12,7 @@ def duration(hours: float | None) -> str:
     """2.5 → "2.5 h", 0.25 → "15 min", 60 → "2.5 d"; None → "—" (nothing to measure)."""
     if hours is None:
         return "—"
-    if hours < 1:
+    if round(hours * 60) < 60:
         return f"{round(hours * 60)} min"
     if hours < 48:
         return f"{hours:.1f} h"

@@ -24,7 +24,7 @@ from octoacme.names import display_name
 from .. import events, lifecycle
 from ..models import Handoff, HandoffState, Role, RoleKey
 from ..notices.common import release_link, role_people
-from ..timefmt import format_time
+from ..timefmt import mail_time
 
 # Only while the hand-off can still be answered: a finished release chases nothing.
 _ANSWERABLE = reduce(
@@ -96,7 +96,7 @@ def _remind(handoff: Handoff) -> int:
         release_id=release.pk,
         context={
             "headline": f"It is time to {todo} for {release}: it was due "
-            f"{format_time(handoff.due_at)} ({handoff.template.timing.lower()}).",
+            f"{mail_time(handoff.due_at)} ({handoff.template.timing.lower()}).",
             "link": release_link(release, f"handoff-{handoff.pk}"),
             "link_text": "Open the hand-off",
         },
@@ -123,7 +123,7 @@ def _escalate(handoff: Handoff) -> int:
         context={
             "headline": f"As {RoleKey(above).label} of {release}, you may want to chase this: the "
             f"{role.name} ({who or 'nobody holds it'}) has yet to {todo}. It was due "
-            f"{format_time(handoff.due_at)}, overdue since {format_time(handoff.overdue_at)}.",
+            f"{mail_time(handoff.due_at)}, overdue since {mail_time(handoff.overdue_at)}.",
             "link": release_link(release, f"handoff-{handoff.pk}"),
             "link_text": "Open the hand-off",
         },

@@ -38,7 +38,7 @@ from .release import (
     version_key,
 )
 from .roles import DefaultHolder, Role, RoleAssignment, RoleKey
-from .team import Delegation, DutyException, TeamSettings
+from .team import Delegation, DutyException, Profile, TeamSettings
 
 __all__ = [
     "ACTIVE_STAGES",
@@ -78,6 +78,7 @@ __all__ = [
     "HandoffTemplate",
     "Incident",
     "IncidentState",
+    "Profile",
     "Release",
     "ReleasePolicy",
     "ReleaseQuerySet",

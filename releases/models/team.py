@@ -46,6 +46,19 @@ def person_saved(
     TeamSettings.objects.filter(pk=1).update(people_revision=F("people_revision") + 1)
 
 
+class Profile(models.Model):
+    """What a person sets for themselves: the time zone pages and emails show times in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    # An IANA zone name ("Europe/Berlin"); empty for the team's display zone (TIME_ZONE).
+    time_zone = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+
 class Delegation(models.Model):
     """`person` hands their roles to `delegate` from `starts_at` until `ends_at`."""
 

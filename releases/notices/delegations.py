@@ -11,13 +11,14 @@ from django.urls import reverse
 from notifications.outbox import absolute, notify, recipients
 from octoacme.names import display_name
 
+from .. import wording
 from ..models import ACTIVE_STAGES, AuditEvent, Delegation, RoleAssignment
-from ..timefmt import format_time
+from ..timefmt import mail_time
 from .common import release_link
 
 
 def _period(delegation: Delegation) -> str:
-    return f"from {format_time(delegation.starts_at)} until {format_time(delegation.ends_at)}"
+    return f"from {mail_time(delegation.starts_at)} until {mail_time(delegation.ends_at)}"
 
 
 def _roles_now(person: AbstractBaseUser) -> list[dict[str, str]]:
@@ -85,9 +86,7 @@ def delegation_cancelled(delegation: Delegation, event: AuditEvent) -> int:
         subject=f"Delegation cancelled: {display_name(delegation.person)} to "
         f"{display_name(delegation.delegate)}",
         context={
-            "headline": f"{display_name(event.actor)} cancelled the delegation of "
-            f"{display_name(delegation.person)}'s roles to "
-            f"{display_name(delegation.delegate)} ({_period(delegation)}). From now on "
+            "headline": wording.headline(event) + f" It ran {_period(delegation)}. From now on "
             f"{display_name(delegation.delegate)} no longer acts for them.",
             "link": absolute(reverse("my-work")),
             "link_text": "Open My work",

@@ -6,10 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from notifications.outbox import notify, recipients
-from octoacme.names import display_name
 
+from .. import wording
 from ..models import AuditEvent, Release, RoleKey
-from ..timefmt import format_time
+from ..timefmt import mail_time
 from .common import _gate_context, release_link, role_people
 
 
@@ -20,12 +20,12 @@ def retroactive_due(release: Release, gates: Iterable[object], event: AuditEvent
             key=f"ev{event.pk}:retroactive-due:{gate.pk}",
             kind="gate_opened",
             to=recipients(role_people(release, gate.role.key)),
-            subject=f"Sign after the deploy by {format_time(gate.due_at)}: "
+            subject=f"Sign after the deploy by {mail_time(gate.due_at)}: "
             f"{gate.role.name} for {release}",
             release_id=release.pk,
             context={
                 "headline": f"{release} reached production under its expedited policy. Your "
-                f"{gate.role.name} sign-off is due by {format_time(gate.due_at)}; the release "
+                f"{gate.role.name} sign-off is due by {mail_time(gate.due_at)}; the release "
                 "cannot be closed without it.",
                 **_gate_context(gate),
             },
@@ -37,7 +37,6 @@ def retroactive_rejected(gate: object, event: AuditEvent) -> None:
     to do about production hear it (the Project Manager, the Product Manager, the DevOps
     Engineer), with the two ways out the guide knows."""
     release = gate.release
-    who = display_name(event.actor)
     notify(
         key=f"ev{event.pk}:retroactive-rejected",
         kind="gate_rejected",
@@ -52,10 +51,11 @@ def retroactive_rejected(gate: object, event: AuditEvent) -> None:
         subject=f"{gate.role.name} rejected {release} after its deploy",
         release_id=release.pk,
         context={
-            "headline": f"{who} rejected the {gate.role.name} gate of {release}, which is "
-            "already in production (it signed after the deploy under the release's expedited "
-            "policy). The release cannot be closed until the gate is approved. If production "
-            "is affected, open an incident from the release page and roll back or fix forward.",
+            "headline": wording.headline(event, release)
+            + " The release is already in production (the gate signs after the deploy under "
+            "its expedited policy). The release cannot be closed until the gate is approved. If "
+            "production is affected, open an incident from the release page and roll back or "
+            "fix forward.",
             "body": f"Reason: {gate.comment}" if gate.comment else "",
             "link": release_link(release, "gates"),
             "link_text": "Open the release",

@@ -31,6 +31,7 @@ from .incidents import (
     incident_resolve,
     release_record_failed_deploy,
 )
+from .profile import profile_set_time_zone
 from .releases import (
     release_cancel,
     release_close,
@@ -63,6 +64,7 @@ __all__ = [
     "incident_open",
     "incident_record_rollback",
     "incident_resolve",
+    "profile_set_time_zone",
     "release_cancel",
     "release_close",
     "release_create",

@@ -119,3 +119,20 @@ def test_the_page_costs_a_fixed_number_of_queries(client, team, django_assert_nu
     # The session, the user, the navigation's "may create a release", and the report's nine.
     with django_assert_num_queries(12):
         client.get(URL, {"period": "custom", "start": "2026-03-01", "end": "2026-03-31"})
+
+
+@pytest.mark.parametrize(
+    ("hours", "shown"),
+    [
+        (None, "—"),
+        (0.25, "15 min"),
+        (0.999, "1.0 h"),
+        (2.5, "2.5 h"),
+        (47.9, "47.9 h"),
+        (60, "2.5 d"),
+    ],
+)
+def test_durations_read_in_minutes_hours_or_days(hours, shown):
+    from insights.templatetags.insights import duration
+
+    assert duration(hours) == shown
