@@ -18,7 +18,7 @@ from datetime import date, datetime
 from . import bands
 from .bands import Band
 from .charts import Chart
-from .periods import Period, local_week
+from .periods import Period
 from .queries import Decision, Deploy, HandoffDue, OpenGate, Recovery
 
 
@@ -224,5 +224,5 @@ def weekly(
     for item in items:
         moment = when(item)
         if period.holds(moment):
-            buckets[local_week(moment)].append(item)
+            buckets[period.week(moment)].append(item)
     return buckets

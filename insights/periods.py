@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
+from functools import cached_property
 
 from django.utils import timezone
 
@@ -17,11 +18,16 @@ class Period:
     last: date
     now: datetime
 
-    @property
+    # Computed once: the metrics ask each of thousands of rows whether the period holds it.
+    @cached_property
+    def zone(self) -> tzinfo:
+        return timezone.get_current_timezone()
+
+    @cached_property
     def start(self) -> datetime:
         return _midnight(self.first)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         return min(_midnight(self.last + timedelta(days=1)), self.now)
 
@@ -29,7 +35,7 @@ class Period:
     def days(self) -> int:
         return (self.last - self.first).days + 1
 
-    @property
+    @cached_property
     def weeks(self) -> list[date]:
         """The Mondays of the weeks the period touches, oldest first."""
         monday = week_of(self.first)
@@ -38,15 +44,14 @@ class Period:
     def holds(self, moment: datetime | None) -> bool:
         return moment is not None and self.start <= moment < self.end
 
+    def week(self, moment: datetime) -> date:
+        """The Monday of the week `moment` falls in, in the period's zone."""
+        return week_of(moment.astimezone(self.zone).date())
+
 
 def week_of(day: date) -> date:
     """The Monday of the week `day` falls in."""
     return day - timedelta(days=day.weekday())
-
-
-def local_week(moment: datetime) -> date:
-    """The Monday of the week `moment` falls in, as the display zone reads it."""
-    return week_of(timezone.localtime(moment).date())
 
 
 def last_days(days: int, now: datetime) -> Period:

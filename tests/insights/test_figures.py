@@ -249,6 +249,7 @@ def test_weeks_and_days_are_read_in_the_display_time_zone(team, settings):
     assert figures(report)["frequency"].count == 1
     assert report.chart("deploys").labels == ["2026-03-09"]
     settings.TIME_ZONE = "UTC"
+    monday = Period(first=date(2026, 3, 9), last=date(2026, 3, 9), now=NOW)
     assert figures(build(monday, None))["frequency"].count == 0
 
 
