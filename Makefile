@@ -47,8 +47,9 @@ reliability: install
 	@url=$${DATABASE_URL:-$$($(PY) scripts/test_database_url.py)} || exit 1; \
 	DATABASE_URL=$$url RELIABILITY_REPORT=docs/reliability.md $(PY) -m pytest tests/reliability -p no:logging -q $(PYTEST_ARGS)
 
-# Seeds a scratch PostgreSQL database (octoacme_bench), serves it with gunicorn and loads it
-# with wrk; writes docs/performance.md. ARGS="--releases 10000" for the budgets' size.
+# Seeds a scratch PostgreSQL database (octoacme_bench) at 1,000 then 10,000 releases, serves
+# each with gunicorn and loads it with wrk; writes docs/performance.md (about 10 minutes).
+# ARGS="--sizes 1000 --seconds 5" for a quick look at one size.
 benchmark: install
 	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk; } \
 		|| { echo "wrk is needed: apt-get install wrk"; exit 1; }

@@ -46,7 +46,11 @@ request = function()
       ["Authorization"] = "Bearer " .. (os.getenv("BENCH_TOKEN") or "")
     }, os.getenv("BENCH_BODY") or "{}")
   elseif mode == "insert" then
-    return wrk.format("POST", nil, nil, "")
+    -- The signed-in baseline POST: a session cookie and a form that passes the CSRF check.
+    return wrk.format("POST", nil, {
+      ["Content-Type"] = "application/x-www-form-urlencoded",
+      ["Cookie"] = wrk.headers["Cookie"]
+    }, "csrfmiddlewaretoken=" .. csrf)
   end
   return wrk.format()
 end
