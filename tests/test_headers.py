@@ -20,6 +20,7 @@ from django.utils import timezone
 from notifications.models import WebhookDelivery, WebhookEndpoint
 from releases import services
 from releases.models import RoleKey
+from insights.urls import urlpatterns as insights_urls
 from releases.urls import urlpatterns as release_urls
 from signoffs.urls import urlpatterns as signoff_urls
 
@@ -95,6 +96,7 @@ PAGES: dict[str, Callable[[dict[str, Any]], list[Any]]] = {
     "release-edit": lambda o: [o["draft"].pk],
     "release-notes": lambda o: [o["release"].pk],
     "release-audit-csv": lambda o: [o["release"].pk],
+    "release-audit": lambda o: [o["release"].pk],
     "audit-csv": lambda o: [],
     "incident-open": lambda o: [o["release"].pk],
     "release-action": lambda o: [o["release"].pk, "close"],
@@ -125,6 +127,9 @@ PAGES: dict[str, Callable[[dict[str, Any]], list[Any]]] = {
     "freeze-end": lambda o: [o["freeze"].pk],
     "deploy-override": lambda o: [o["release"].pk],
     "my-delegations": lambda o: [],
+    "profile": lambda o: [],
+    "insights": lambda o: [],
+    "insights-csv": lambda o: ["deploys"],
     "team-delegations": lambda o: [],
     "delegation-cancel": lambda o: [o["delegation"].pk],
     "webhooks": lambda o: [],
@@ -169,7 +174,9 @@ def cache_directives(response: Any) -> set[str]:
 
 
 def test_every_url_name_of_the_apps_is_a_page_here():
-    names = {p.name for p in [*release_urls, *signoff_urls] if isinstance(p, URLPattern)}
+    names = {
+        p.name for p in [*release_urls, *signoff_urls, *insights_urls] if isinstance(p, URLPattern)
+    }
     assert names == set(PAGES)
 
 

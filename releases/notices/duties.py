@@ -10,8 +10,9 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser
 
 from notifications.outbox import notify, recipients
-from octoacme.names import display_name, in_role
+from octoacme.names import display_name
 
+from .. import wording
 from ..models import (
     AuditEvent,
     ChecklistPhase,
@@ -121,8 +122,8 @@ def final_decision_recorded(release: Release, duty: Duty, event: AuditEvent) -> 
         subject=f"Final release decision recorded for {release}",
         release_id=release.pk,
         context={
-            "headline": f"{in_role(duty.done_by, duty.role.name)} recorded the final "
-            f"release decision for {release}. It may be deployed to production.",
+            "headline": wording.headline(event, release)
+            + " The final release decision is recorded: it may be deployed to production.",
             "body": duty.note,
             "link": release_link(release),
             "link_text": "Open the release",

@@ -4,8 +4,8 @@ or outside its window, and why."""
 from __future__ import annotations
 
 from notifications.outbox import Recipient, notify, recipients
-from octoacme.names import display_name
 
+from .. import wording
 from ..models import AuditEvent, DeployOverride, Release, RoleKey
 from .common import oncall, release_link, role_people
 
@@ -26,9 +26,7 @@ def deploy_override_recorded(release: Release, override: DeployOverride, event: 
         subject=f"Deploy override on {release}",
         release_id=release.pk,
         context={
-            "headline": f"{display_name(override.created_by)} recorded a deploy override on "
-            f"{release}: its production deploy may go through a freeze or outside its "
-            "deployment window.",
+            "headline": wording.headline(event, release),
             "body": override.reason,
             "link": release_link(release, "next-step"),
             "link_text": "Open the release",

@@ -7,9 +7,8 @@ from collections.abc import Iterable
 from django.contrib.auth.models import AbstractBaseUser
 
 from notifications.outbox import notify, recipients
-from octoacme.names import display_name
 
-from .. import events
+from .. import events, wording
 from ..models import AuditEvent, Release, RoleKey
 from .common import _gate_context, release_link, role_people
 
@@ -73,14 +72,10 @@ def gate_unapproved(gate: object, event: AuditEvent, *, reopened: bool) -> None:
         roles.append(RoleKey.PRODUCT_MANAGER)
     if reopened:
         roles.append(RoleKey.DEVOPS_ENGINEER)
-    who = display_name(event.actor)
+    # The audit trail's sentence for the same event (releases.wording).
+    headline = wording.headline(event, release)
     if rejected:
-        headline = (
-            f"{who} rejected the {gate.role.name} gate of {release}. "
-            "The release is blocked until it is fixed and approved."
-        )
-    else:
-        headline = f"{who} revoked the {gate.role.name} approval of {release}."
+        headline += " The release is blocked until it is fixed and approved."
     if reopened:
         headline += (
             " The release was approved and is back in staging: do not deploy it until every "

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from notifications.outbox import notify, recipients
-from octoacme.names import in_role
 
-from .. import events
+from .. import events, wording
 from ..models import AuditEvent, Handoff, HandoffDecision, RoleKey
 from .common import release_link, role_people
 
@@ -22,8 +21,8 @@ def handoff_sent(handoff: Handoff, event: AuditEvent) -> None:
         subject=f"Hand-off from the {t.from_role.name}: {t.what} for {release}",
         release_id=release.pk,
         context={
-            "headline": f"{in_role(handoff.sent_by, t.from_role.name)} handed off "
-            f"{t.what.lower()} for {release}. Expected of you as {t.to_role.name}: "
+            "headline": wording.headline(event, release)
+            + f" What it hands off: {t.what.lower()}. Expected of you as {t.to_role.name}: "
             f"{t.expected_action}.",
             "body": body,
             "link": release_link(release, "handoffs"),
@@ -36,18 +35,17 @@ def handoff_decided(handoff: Handoff, event: AuditEvent, *, reopened: bool) -> N
     """The DevOps Engineer's "proceed" or "hold" on the QA Lead's hand-off: the QA Lead, who
     sent it, and the Project Manager, who confirms only after "proceed", hear it once each."""
     release, t = handoff.release, handoff.template
-    who = in_role(handoff.acknowledged_by, t.to_role.name)
+    # The audit trail's sentence for the same event (releases.wording).
+    headline = wording.headline(event, release)
     if handoff.decision == HandoffDecision.HOLD:
         subject = f"Hold on {release}: do not deploy"
-        headline = f"{who} put a hold on {release}. It blocks the Project Manager's "
-        headline += f"confirmation and the production deploy until the {t.to_role.name} lifts it."
+        headline += " It blocks the Project Manager's confirmation and the production deploy "
+        headline += f"until the {t.to_role.name} lifts it."
         if reopened:
             headline += " The release was approved and is back in staging."
         people = (t.from_role.key, RoleKey.PROJECT_MANAGER, RoleKey.PRODUCT_MANAGER)
     else:
         subject = f"{t.to_role.name} says proceed: {release}"
-        headline = f"{who} recorded “proceed with deployment” on {release}"
-        headline += " and lifted the hold." if event.verb == "handoff.hold_lifted" else "."
         people = (t.from_role.key, RoleKey.PROJECT_MANAGER)
     notify(
         key=f"ev{event.pk}:handoff-decided",

@@ -8,7 +8,7 @@ from django.urls import reverse
 from notifications.outbox import Recipient, absolute, notify, recipients
 from octoacme.names import display_name
 
-from .. import events
+from .. import events, wording
 from ..models import ActionItem, AuditEvent, Incident, Release, RoleKey
 from .common import oncall, release_link, role_people
 
@@ -64,8 +64,8 @@ def rollback_recorded(incident: Incident, event: AuditEvent) -> None:
         subject=f"{release} rolled back to {incident.rolled_back_to}",
         release_id=release.pk,
         context={
-            "headline": f"{release} was rolled back to {incident.rolled_back_to} after the "
-            f"incident “{incident.title}”.",
+            "headline": wording.headline(event, release)
+            + f" It runs {incident.rolled_back_to} again, after the incident “{incident.title}”.",
             "body": event.comment,
             "link": release_link(release, "incidents"),
             "link_text": "Open the release",
@@ -83,8 +83,7 @@ def incident_mitigated(incident: Incident, event: AuditEvent) -> None:
         subject=f"Mitigated: incident on {release}: {incident.title}",
         release_id=release.pk,
         context={
-            "headline": f"{display_name(incident.mitigated_by)} recorded a mitigation of the "
-            f"incident “{incident.title}” on {release}: service is restored.",
+            "headline": wording.headline(event, release) + " Service is restored.",
             "body": incident.mitigation,
             "link": release_link(release, "incidents"),
             "link_text": "Open the incident",
@@ -101,9 +100,9 @@ def incident_fixed_forward(incident: Incident, patch: Release, event: AuditEvent
         subject=f"Fix forward: {patch} for the incident on {release}",
         release_id=release.pk,
         context={
-            "headline": f"{display_name(patch.created_by)} created the patch release {patch} "
-            f"to fix forward the incident “{incident.title}” on {release}. Service counts as "
-            "restored once the patch is deployed to production.",
+            "headline": wording.headline(event, release)
+            + f" The patch release is {patch}. Service counts as restored once it is deployed "
+            "to production.",
             "body": patch.summary,
             "link": release_link(patch),
             "link_text": "Open the patch release",
@@ -122,8 +121,7 @@ def incident_resolved(incident: Incident, event: AuditEvent) -> None:
         subject=f"Resolved: incident on {release}: {incident.title}",
         release_id=release.pk,
         context={
-            "headline": f"{display_name(incident.resolved_by)} resolved the incident "
-            f"“{incident.title}” on {release}.",
+            "headline": wording.headline(event, release),
             "body": event.comment,
             "link": release_link(release, "incidents"),
             "link_text": "Open the incident",

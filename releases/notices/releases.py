@@ -4,8 +4,8 @@ announcement, with each person's duties, is in `duties`)."""
 from __future__ import annotations
 
 from notifications.outbox import notify, recipients
-from octoacme.names import display_name
 
+from .. import wording
 from ..models import AuditEvent, Release, RoleKey, Stage
 from .common import release_link, role_people
 
@@ -39,8 +39,8 @@ def downgrade_deployed(
         subject=f"Downgrade: {release} deployed below {higher.version}",
         release_id=release.pk,
         context={
-            "headline": f"{display_name(event.actor)} deployed {release} to production as a "
-            f"deliberate downgrade from {higher.version} ({higher.name}).",
+            "headline": wording.headline(event, release)
+            + f" It replaces {higher.version} ({higher.name}) in production.",
             "body": event.comment,
             "link": release_link(release),
             "link_text": "Open the release",
@@ -57,8 +57,9 @@ def release_reopened(release: Release, event: AuditEvent) -> None:
         subject=f"{release} is no longer approved: do not deploy",
         release_id=release.pk,
         context={
-            "headline": f"{release} was approved but is back in staging: a sign-off it needs "
-            "is no longer there. Do not deploy it until it is approved again.",
+            "headline": wording.headline(event, release)
+            + " A sign-off it needs is no longer there. Do not deploy it until it is approved "
+            "again.",
             "link": release_link(release, "gates"),
             "link_text": "See what it waits for",
         },
@@ -74,8 +75,8 @@ def release_cancelled(release: Release, event: AuditEvent, *, was: str) -> None:
         subject=f"{release} is cancelled",
         release_id=release.pk,
         context={
-            "headline": f"{display_name(event.actor)} cancelled {release} while it was "
-            f"{Stage(was).label.lower()}. Nothing more is asked of you for it"
+            "headline": wording.headline(event, release)
+            + " Nothing more is asked of you for it"
             + (", and it must not be deployed." if was == Stage.APPROVED else "."),
             "body": f"Reason: {event.comment}",
             "link": release_link(release),

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as etree
+from datetime import datetime, timedelta
 
 import markdown as md
 import nh3
@@ -12,6 +13,7 @@ from markdown.extensions import Extension
 from markdown.treeprocessors import Treeprocessor
 
 from octoacme.names import display_name
+from releases import wording
 from releases.models import Release
 
 register = template.Library()
@@ -113,5 +115,33 @@ def username(user: object) -> str:
 
 
 @register.filter
+def sentence(event: object) -> str:
+    """An audit event in plain words (releases.wording, shared with the CSV and the emails)."""
+    return wording.sentence(event)
+
+
+@register.filter
+def duration_words(span: timedelta) -> str:
+    """A sign-in cool-off as a person says it: "15 minutes", "1 hour 30 minutes"."""
+    minutes = max(round(span.total_seconds() / 60), 1)
+    hours, minutes = divmod(minutes, 60)
+    parts = [
+        f"{n} {unit}{'s' if n != 1 else ''}"
+        for n, unit in ((hours, "hour"), (minutes, "minute"))
+        if n
+    ]
+    return " ".join(parts)
+
+
+@register.filter
 def get(mapping: dict, key: object) -> object:
     return mapping.get(key) if mapping else None
+
+
+@register.filter(expects_localtime=True)
+def iso8601(moment: datetime | None) -> str:
+    """A `<time datetime>` value: HTML allows at most three digits of a second, and
+    `|date:'c'` gives Python's six."""
+    if not moment:
+        return ""
+    return moment.isoformat(timespec="milliseconds")

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET
 from octoacme.csvs import BOM, CONTENT_TYPE, Line, attachment, safe
 from octoacme.names import display_name
 
-from .. import permissions
+from .. import permissions, wording
 from ..chain import utc_iso
 from ..forms import AuditPeriodForm
 from ..models import AuditEvent, Release
@@ -36,6 +36,8 @@ HEADER = [
     "comment",
     "release",
     "chain hash",
+    # The sentence the pages show; scripts keep reading the raw verb column.
+    "what happened",
 ]
 
 
@@ -50,7 +52,12 @@ def row(event: AuditEvent) -> list[str]:
         event.comment,
         str(event.release) if event.release else "",
     ]
-    return [utc_iso(event.created_at), *map(safe, cells), event.chain_hash]
+    return [
+        utc_iso(event.created_at),
+        *map(safe, cells),
+        event.chain_hash,
+        safe(wording.sentence(event)),
+    ]
 
 
 def lines(events: Iterable[AuditEvent]) -> Iterator[str]:

@@ -362,4 +362,7 @@ def test_the_release_page_says_whom_a_delegate_acted_for(client, team, build):
         services.release_move_to_staging(release_id=release.pk, actor=team.outsider)
         client.force_login(team[PM])
         page = client.get(f"/releases/{release.pk}/").content.decode()
-    assert f"<strong>{team.outsider.username}</strong> for <strong>{DEVOPS}</strong>" in page
+    # The audit trail's sentence (releases.wording): "by X for Y".
+    assert f"{team.outsider.username} moved the release from Planning to Staging for {DEVOPS}" in (
+        page
+    )

@@ -35,6 +35,7 @@ HEADER = [
     "comment",
     "release",
     "chain hash",
+    "what happened",
 ]
 UTC = dt.UTC
 
