@@ -17,10 +17,10 @@ from django.test import Client
 from django.urls import URLPattern, reverse
 from django.utils import timezone
 
+from insights.urls import urlpatterns as insights_urls
 from notifications.models import WebhookDelivery, WebhookEndpoint
 from releases import services
 from releases.models import RoleKey
-from insights.urls import urlpatterns as insights_urls
 from releases.urls import urlpatterns as release_urls
 from signoffs.urls import urlpatterns as signoff_urls
 

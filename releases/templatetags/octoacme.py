@@ -138,6 +138,21 @@ def get(mapping: dict, key: object) -> object:
     return mapping.get(key) if mapping else None
 
 
+@register.filter
+def ago(moment: datetime | None) -> str:
+    """How long ago, as people say it beside a time: "just now", "5 min ago", "2 h ago",
+    "3 d ago"; "" from a month on, where the date says it better."""
+    if not moment:
+        return ""
+    seconds = (timezone.now() - moment).total_seconds()
+    if seconds < 60:
+        return "just now"
+    for unit, size in (("min", 60), ("h", 3600), ("d", 86400)):
+        if seconds < size * {"min": 60, "h": 24, "d": 30}[unit]:
+            return f"{int(seconds // size)} {unit} ago"
+    return ""
+
+
 @register.filter(expects_localtime=True)
 def iso8601(moment: datetime | None) -> str:
     """A `<time datetime>` value: HTML allows at most three digits of a second, and

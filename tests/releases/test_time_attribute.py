@@ -22,3 +22,19 @@ def test_it_keeps_milliseconds_in_the_readers_zone() -> None:
 
 def test_it_gives_nothing_for_no_time() -> None:
     assert render(None) == '<time datetime="">'
+
+
+def test_how_long_ago_reads_as_people_say_it():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from releases.templatetags.octoacme import ago
+
+    now = timezone.now()
+    assert ago(now - timedelta(seconds=20)) == "just now"
+    assert ago(now - timedelta(minutes=5, seconds=10)) == "5 min ago"
+    assert ago(now - timedelta(hours=2, minutes=59)) == "2 h ago"
+    assert ago(now - timedelta(days=3, hours=1)) == "3 d ago"
+    assert ago(now - timedelta(days=45)) == ""  # the date says it better
+    assert ago(None) == ""
