@@ -137,6 +137,11 @@ def _row(m: Message, now: datetime) -> Notification:
         "recipient": m.to.user,
         "subject": subject_line(subject),
         "site_url": settings.SITE_URL,
+        # A notice about one release says so; a digest or a team notice (a delegation, a
+        # default holder) is not about one release.
+        "because": "you hold a role on this release"
+        if m.release_id
+        else "you take part in releases signed off here",
     }
     return Notification(
         key=m.key[:200],

@@ -159,6 +159,21 @@ def register(
 # --- publishing -------------------------------------------------------------------------
 
 
+def _endpoints_for(event: str) -> list[WebhookEndpoint]:
+    # Matched here rather than with a JSON `contains` lookup, which SQLite (the embedded
+    # default of `make run`) does not support; a team has a handful of endpoints.
+    return [
+        e
+        for e in WebhookEndpoint.objects.filter(active=True).only("pk", "events")
+        if not e.events or event in e.events
+    ]
+
+
+def wanted(event: str) -> bool:
+    """Whether any active endpoint wants `event`: a sweep asks once before building many."""
+    return bool(_endpoints_for(event))
+
+
 def publish(event: str, payload: dict[str, Any]) -> int:
     """Queue `event` for every active endpoint that wants it (an empty list wants all).
 
@@ -167,13 +182,7 @@ def publish(event: str, payload: dict[str, Any]) -> int:
     how many deliveries were queued.
     """
     now = timezone.now()
-    # Matched here rather than with a JSON `contains` lookup, which SQLite (the embedded
-    # default of `make run`) does not support; a team has a handful of endpoints.
-    endpoints = [
-        e
-        for e in WebhookEndpoint.objects.filter(active=True).only("pk", "events")
-        if not e.events or event in e.events
-    ]
+    endpoints = _endpoints_for(event)
     if not endpoints:
         return 0
     body = {"type": event, "timestamp": now.isoformat(), "data": payload}

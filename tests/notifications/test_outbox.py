@@ -75,3 +75,13 @@ def test_a_long_subject_is_cut_to_fit():
     subject = Notification.objects.get().subject
     assert len(subject) == outbox.SUBJECT_MAX
     assert subject.startswith("[OctoAcme Releases] Release éé") and subject.endswith("é…")
+
+
+def test_the_footer_says_why_the_person_gets_it():
+    user = UserFactory()
+    notify(user, "about-a-release", release_id=42)
+    notify(user, "about-the-team")
+    about = {n.key.split(":")[0]: n for n in Notification.objects.all()}
+    assert "because you hold a role on this release." in about["about-a-release"].body_text
+    assert "because you take part in releases signed off here." in about["about-the-team"].body_html
+    assert "on this release" not in about["about-the-team"].body_text
