@@ -41,6 +41,12 @@ def checked(browser: Any, live_server: Any, transactional_db: Any) -> PageChecks
         lambda route: route.fulfill(status=200, headers=headers, body=BROKEN),
     )
     page.goto(live_server.url + "/broken/")
+    # The recorder reads a page from Playwright's response event, which the sync API delivers
+    # while it waits: give it the chance before the tab closes (CI once closed it first).
+    for _ in range(50):
+        if any(d.url.endswith("/broken/") for d in checks.pending):
+            break
+        page.wait_for_timeout(100)
     context.close()
     return checks
 
