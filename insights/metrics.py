@@ -90,17 +90,13 @@ class Report:
         return next((c for c in self.charts if c.key == key), None)
 
 
-def _failed(d: Deploy) -> bool:
-    return not d.succeeded or d.failed_later
-
-
 def delivery(period: Period, deploys: list[Deploy], recoveries: list[Recovery]) -> list[Figure]:
     """DORA's five, as dora.dev defines them, from this product's own events."""
     went = [d for d in deploys if d.succeeded]
     lead = [hours(d.created_at, d.at) for d in went if d.created_at]
     restored = restored_in(period, recoveries)
     per_week = len(deploys) / (period.days / 7)
-    cfr = share(sum(_failed(d) for d in deploys), len(deploys))
+    cfr = share(sum(d.failed for d in deploys), len(deploys))
     return [
         Figure(
             "frequency",

@@ -34,6 +34,11 @@ class Deploy:
     created_at: datetime | None = None
     staged_at: datetime | None = None
 
+    @property
+    def failed(self) -> bool:
+        """Counted by the change fail rate: it failed, or something went wrong after it."""
+        return not self.succeeded or self.failed_later
+
 
 @dataclass(frozen=True)
 class Recovery:
